@@ -1,0 +1,12 @@
+/**
+ * @module cli/commands
+ * Every subcommand registers itself here; one line each.
+ */
+import type { Command } from "commander";
+import { registerModel } from "./model.js";
+import { registerDemo } from "./demo.js";
+
+export function registerCommands(program: Command): void {
+  registerModel(program);
+  registerDemo(program);
+}

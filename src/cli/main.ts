@@ -1,0 +1,59 @@
+/**
+ * @module cli/main
+ * The `tcpwin` command line: parse, call the library, print. Exit codes: 0 ok, 1 the job failed
+ * (unreadable input, a finding that fails a check), 2 bad usage (unknown command/option, bad value).
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { TcpwinError, UsageError } from "../errors.js";
+import { registerCommands } from "./commands/index.js";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("tcpwin")
+    .description("Why is this TCP request slow? Evidence from captures, live sockets and a reproduction lab.")
+    .version(packageVersion(), "-V, --version")
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`tcpwin: ${str.replace(/^error: /, "")}`) });
+  registerCommands(program);
+  program.commands.forEach((c) => propagate(c));
+  return program;
+}
+
+/** Subcommands inherit exitOverride and the one-line error format. */
+function propagate(cmd: Command): void {
+  cmd.exitOverride().configureOutput({ outputError: (str, write) => write(`tcpwin ${cmd.name()}: ${str.replace(/^error: /, "")}`) });
+  cmd.commands.forEach((c) => propagate(c));
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT_OK;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT_OK;
+      return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`tcpwin: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof TcpwinError) {
+      process.stderr.write(`tcpwin: ${e.message}\n`);
+      return EXIT_FAILURE;
+    }
+    process.stderr.write(`tcpwin: internal error: ${e instanceof Error ? (process.env.TCPWIN_DEBUG ? e.stack : e.message) : String(e)}\n`);
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * @module cli/options
+ * Commander argument parsers built on the model's unit parsers, so a bad value becomes
+ * commander's one-line "option ... argument ... is invalid" and exit code 2.
+ */
+import { InvalidArgumentError } from "commander";
+import { UsageError } from "../errors.js";
+import { parseBandwidth, parseDuration, parseInteger, parseSize } from "../model/units.js";
+
+function wrap<T>(fn: (text: string) => T): (text: string) => T {
+  return (text: string) => {
+    try {
+      return fn(text);
+    } catch (e) {
+      if (e instanceof UsageError) throw new InvalidArgumentError(e.message.replace(/^--?[\w-]+ /, ""));
+      throw e;
+    }
+  };
+}
+
+export const sizeArg = wrap((t) => parseSize(t, "size"));
+export const durationArg = wrap((t) => parseDuration(t, "duration"));
+export const bandwidthArg = wrap((t) => parseBandwidth(t, "rate"));
+export const intArg = (min: number, max: number) => wrap((t) => parseInteger(t, "value", min, max));
+export const mssArg = intArg(88, 65535);

@@ -1,0 +1,213 @@
+/**
+ * @module model/model
+ * One call that answers `tcpwin model`: given what the user knows (size, RTT, MSS, a window or
+ * the SO_RCVBUF that yields it, a bandwidth, a deadline), the prediction and the arithmetic
+ * behind it. Everything the machine would tell (kernel version, rmem_max) comes in as input.
+ */
+import { kernelFamily, rcvbufToWindow, type KernelFamily, type KernelVersion, type RcvbufWindow } from "./linux-window.js";
+import { predictTransfer, type Bottleneck } from "./transfer.js";
+import { requiredForDeadline, type DeadlineAnswer } from "./inverse.js";
+import { formatBytes, formatMs, formatRate } from "./units.js";
+
+export interface ModelRequest {
+  sizeBytes: number;
+  rttSec: number;
+  mss: number;
+  /** Advertised receive window in bytes (exclusive with rcvbuf). */
+  windowBytes?: number | undefined;
+  /** SO_RCVBUF request; null = kernel default (no setsockopt, autotuning). */
+  rcvbuf?: number | null | undefined;
+  bandwidthBps?: number | undefined;
+  kernel: KernelVersion;
+  /** Where the kernel version came from, for the explanation ("this machine", "--kernel"). */
+  kernelSource?: string;
+  timestamps?: boolean;
+  deadlineSec?: number | undefined;
+  rmemMax?: number | undefined;
+  tcpRmem?: readonly [number, number, number] | undefined;
+}
+
+export interface ModelResult {
+  predicted_ms: number;
+  /** The incident's rule, size / window × RTT. */
+  simple_ms: number;
+  /** ceil(size / window) × RTT. */
+  ceil_ms: number;
+  window_bytes: number;
+  /** Which window the prediction used: "given", "steady" (from --rcvbuf). */
+  window_source: "given" | "steady";
+  round_trips: number;
+  slow_start_rounds: number;
+  bottleneck: Bottleneck;
+  throughput_bytes_per_sec: number;
+  size_bytes: number;
+  rtt_ms: number;
+  mss: number;
+  segment_bytes: number;
+  timestamps: boolean;
+  bandwidth_bps?: number;
+  kernel: string;
+  kernel_family: KernelFamily;
+  rcvbuf_requested?: number | null;
+  rcvbuf_effective?: number;
+  rcvbuf_locked?: boolean;
+  rmem_max?: number;
+  exceeds_rmem_max?: boolean;
+  window_syn?: number;
+  window_steady?: number;
+  wscale?: number;
+  deadline_ms?: number;
+  deadline_met?: boolean;
+  deadline_feasible?: boolean;
+  required_window_bytes?: number | null;
+  required_rcvbuf?: number | null;
+  /** RocketMQ's serverSocketRcvBufSize / clientSocketRcvBufSize is passed to SO_RCVBUF as is. */
+  required_rocketmq_socket_rcvbuf_size?: number | null;
+  required_rcvbuf_exceeds_rmem_max?: boolean;
+  required_throughput_bytes_per_sec?: number;
+  bdp_bytes?: number;
+  /** Lines a person can check by hand. */
+  explanation: string[];
+}
+
+export function runModel(req: ModelRequest): ModelResult {
+  const family = kernelFamily(req.kernel);
+  const timestamps = req.timestamps ?? false;
+  const segment = timestamps ? req.mss - 12 : req.mss;
+  const kernelText = `${req.kernel.major}.${req.kernel.minor}`;
+  const explanation: string[] = [];
+
+  let win: RcvbufWindow | undefined;
+  let windowBytes: number;
+  if (req.rcvbuf !== undefined) {
+    win = rcvbufToWindow({
+      requested: req.rcvbuf ?? undefined,
+      mss: req.mss,
+      timestamps,
+      family,
+      rmemMax: req.rmemMax,
+      tcpRmem: req.tcpRmem,
+    });
+    windowBytes = win.windowSteady;
+    explanation.push(`Linux ${kernelText} (${family} rules${req.kernelSource ? `, ${req.kernelSource}` : ""}):`);
+    for (const s of win.steps) explanation.push(`  ${s}`);
+    explanation.push(`  window scale ${win.wscale}; predicting with the steady window ${windowBytes} B (SYN-ACK shows ${win.windowSyn} B)`);
+  } else if (req.windowBytes !== undefined) {
+    windowBytes = req.windowBytes;
+  } else {
+    throw new RangeError("runModel needs windowBytes or rcvbuf");
+  }
+
+  const p = predictTransfer({ sizeBytes: req.sizeBytes, rttSec: req.rttSec, segment, windowBytes, bandwidthBps: req.bandwidthBps });
+  const rttMs = req.rttSec * 1000;
+  const segs = windowBytes / segment;
+  const segText = Number.isInteger(segs) ? ` (${segs} × ${segment})` : "";
+  explanation.push(
+    `size / window × RTT = ${req.sizeBytes} / ${windowBytes}${segText} × ${rttMs} ms = ${p.simpleMs.toFixed(1)} ms`,
+  );
+  explanation.push(
+    `whole round trips: ceil(${req.sizeBytes} / ${windowBytes}) = ${Math.ceil(req.sizeBytes / windowBytes)} × ${rttMs} ms = ${p.ceilMs.toFixed(1)} ms` +
+      (Math.abs(p.ceilMs - p.simpleMs) / Math.max(p.simpleMs, 1e-9) > 0.001 || p.ceilMs - p.simpleMs >= 0.5
+        ? ` (rounding adds ${(p.ceilMs - p.simpleMs).toFixed(1)} ms)`
+        : ""),
+  );
+  if (p.slowStartRounds > 0) {
+    explanation.push(
+      `slow start: cwnd starts at 10 × ${segment} = ${p.initialCwndBytes} B and doubles per round; ${p.slowStartRounds} round(s) before it reaches the window`,
+    );
+  }
+  if (req.bandwidthBps !== undefined) {
+    explanation.push(
+      `bandwidth cap ${formatRate(req.bandwidthBps / 8)}: window/RTT = ${formatRate(windowBytes / Math.max(req.rttSec, 1e-12))}` +
+        (p.bottleneck === "bandwidth" ? " exceeds it, so the link sets the pace" : ", below the link rate"),
+    );
+  }
+  explanation.push(
+    `predicted: ${formatMs(p.predictedMs)} over ${p.roundTrips} round trips, bound by ${p.bottleneck}; ` +
+      `steady throughput ${formatRate(p.throughputBytesPerSec)}`,
+  );
+
+  const result: ModelResult = {
+    predicted_ms: round3(p.predictedMs),
+    simple_ms: round3(p.simpleMs),
+    ceil_ms: round3(p.ceilMs),
+    window_bytes: windowBytes,
+    window_source: win ? "steady" : "given",
+    round_trips: p.roundTrips,
+    slow_start_rounds: p.slowStartRounds,
+    bottleneck: p.bottleneck,
+    throughput_bytes_per_sec: Math.round(p.throughputBytesPerSec),
+    size_bytes: req.sizeBytes,
+    rtt_ms: round3(rttMs),
+    mss: req.mss,
+    segment_bytes: segment,
+    timestamps,
+    kernel: kernelText,
+    kernel_family: family,
+    explanation,
+  };
+  if (req.bandwidthBps !== undefined) result.bandwidth_bps = req.bandwidthBps;
+  if (win) {
+    result.rcvbuf_requested = win.requested ?? null;
+    result.rcvbuf_effective = win.rcvbufEffective;
+    result.rcvbuf_locked = win.locked;
+    result.rmem_max = win.rmemMax;
+    result.exceeds_rmem_max = win.exceedsRmemMax;
+    result.window_syn = win.windowSyn;
+    result.window_steady = win.windowSteady;
+    result.wscale = win.wscale;
+    if (win.exceedsRmemMax) {
+      explanation.push(
+        `warning: SO_RCVBUF ${win.requested} exceeds net.core.rmem_max ${win.rmemMax}; the kernel silently used ${win.rmemMax} (raise rmem_max or use SO_RCVBUFFORCE)`,
+      );
+    }
+  }
+
+  if (req.deadlineSec !== undefined) addDeadline(result, req, segment, family);
+  return result;
+}
+
+function addDeadline(result: ModelResult, req: ModelRequest, segment: number, family: KernelFamily): void {
+  const d: DeadlineAnswer = requiredForDeadline({
+    sizeBytes: req.sizeBytes,
+    rttSec: req.rttSec,
+    segment,
+    deadlineSec: req.deadlineSec!,
+    bandwidthBps: req.bandwidthBps,
+    kernel: { mss: req.mss, timestamps: req.timestamps ?? false, family, rmemMax: req.rmemMax, tcpRmem: req.tcpRmem },
+  });
+  const deadlineMs = req.deadlineSec! * 1000;
+  result.deadline_ms = round3(deadlineMs);
+  result.deadline_met = result.predicted_ms <= deadlineMs;
+  result.deadline_feasible = d.feasible;
+  result.required_window_bytes = d.requiredWindowBytes ?? null;
+  result.required_rcvbuf = d.requiredRcvbuf ?? null;
+  result.required_rocketmq_socket_rcvbuf_size = d.requiredRcvbuf ?? null;
+  result.required_rcvbuf_exceeds_rmem_max = d.requiredRcvbufExceedsRmemMax ?? false;
+  result.required_throughput_bytes_per_sec = Math.round(d.requiredThroughputBytesPerSec);
+  if (d.bdpBytes !== undefined) result.bdp_bytes = d.bdpBytes;
+
+  const e = result.explanation;
+  e.push(`deadline ${formatMs(deadlineMs)}: ${result.deadline_met ? "met" : "MISSED"} at the current window (${formatMs(result.predicted_ms)})`);
+  if (!d.feasible) {
+    e.push(`no receive window meets it: ${d.reason}`);
+    return;
+  }
+  const w = d.requiredWindowBytes!;
+  e.push(
+    `needs a window ≥ ${w} B (${w / segment} × ${segment}) → ${formatMs(d.predictedMsAtRequired!)}; ` +
+      `i.e. ≥ ${formatRate(d.requiredThroughputBytesPerSec)} sustained`,
+  );
+  if (d.requiredRcvbuf !== undefined) {
+    e.push(
+      `smallest SO_RCVBUF giving that steady window on ${family}: ${d.requiredRcvbuf} (${formatBytes(d.requiredRcvbuf)}); ` +
+        `RocketMQ: serverSocketRcvBufSize=${d.requiredRcvbuf}` +
+        (d.requiredRcvbufExceedsRmemMax ? ` — above rmem_max ${req.rmemMax}: raise net.core.rmem_max too` : ""),
+    );
+  }
+  if (d.bdpBytes !== undefined) e.push(`bandwidth-delay product for reference: ${d.bdpBytes} B (${formatBytes(d.bdpBytes)})`);
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
