@@ -60,7 +60,8 @@ export function parseDuration(text: string, option = "--rtt"): number {
   const mult = lookup(DURATION_UNITS, unit);
   if (mult === undefined) throw new UsageError(`${option} ${JSON.stringify(text)}: unknown time unit "${unit}" (use ns, us, ms, s, min)`, option, text);
   if (n < 0) throw new UsageError(`${option} ${JSON.stringify(text)}: a duration cannot be negative`, option, text);
-  return n * mult;
+  // Divide for sub-second units so 1.66ms is exactly 0.00166, not 0.0016600000000000002.
+  return mult < 1 ? n / Math.round(1 / mult) : n * mult;
 }
 
 /**
