@@ -65,3 +65,8 @@ export const setns = lib.func("int setns(int fd, int nstype)");
 export const unshare = lib.func("int unshare(int flags)");
 export const syscall3 = lib.func("long syscall(long number, long a, long b, long c)");
 export const getpid = lib.func("int getpid()");
+
+// --- lab: readiness with a nanosecond timeout, timer slack (appended for src/lab) -------
+/** ppoll(fds, nfds, tmo_p, sigmask): `fds` is a Buffer of struct pollfd {int fd; short events; short revents}. */
+export const ppoll = lib.func("int ppoll(void *fds, unsigned long nfds, const void *tmo, const void *sigmask)");
+export const prctl = lib.func("int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)");
