@@ -1,0 +1,104 @@
+/**
+ * @module diagnose/measures
+ * The handful of numbers policy compares against thresholds, derived from one direction's
+ * evidence. Each is a plain ratio or count with its unit in its name; null means the evidence
+ * did not carry what it needs (e.g. no limit attribution), never 0 standing in for "unknown".
+ */
+import type { ConnectionEvidence, DirectionEvidence } from "../tcp/evidence.js";
+
+export type DirectionKey = "c2s" | "s2c";
+
+export interface Measures {
+  /** Payload bytes of the direction (retransmissions counted once). */
+  bytes: number;
+  bytes_sent: number;
+  data_segments: number;
+  /** Bytes per data segment: the largest segment seen, else the SYN's MSS. */
+  segment: number;
+  mss: number | null;
+  /** First → last data segment, seconds (0 for a single segment). */
+  transfer_s: number | null;
+  throughput_bytes_per_sec: number | null;
+  /** RTT used for the cap and the model, and where it came from. */
+  rtt_ms: number | null;
+  rtt_source: "ack_rtt_median" | "handshake" | null;
+  /** The advertised window as bytes (null when the scale is unknown: raw values are not bytes). */
+  rwnd_median_bytes: number | null;
+  rwnd_min_bytes: number | null;
+  rwnd_max_bytes: number | null;
+  rwnd_scale_source: string;
+  flight_median_bytes: number | null;
+  flight_max_bytes: number | null;
+  rwnd_share: number | null;
+  cwnd_share: number | null;
+  app_share: number | null;
+  busy_s: number | null;
+  small_window_share: number | null;
+  zero_window_s: number;
+  zero_window_share: number | null;
+  retransmitted_bytes: number;
+  loss_rate: number | null;
+  /** Retransmissions of any kind plus duplicate ACKs the receiver sent: signs of congestion. */
+  congestion_signals: number;
+  /** Max in flight / median advertised window. */
+  flight_to_window: number | null;
+  /** Median in flight / max in flight. */
+  flight_plateau: number | null;
+}
+
+const RETRANS_FLAGS = ["retransmission", "fast_retransmission", "spurious_retransmission"] as const;
+
+export function flagCount(d: DirectionEvidence, name: string): number {
+  return d.flags[name] ?? 0;
+}
+
+export function measure(conn: ConnectionEvidence, key: DirectionKey): Measures {
+  const d = conn[key];
+  const peer = key === "c2s" ? conn.s2c : conn.c2s;
+  const segment = d.max_segment > 0 ? d.max_segment : (d.mss_syn ?? 0);
+  const transfer_s = d.first_data_s !== null && d.last_data_s !== null ? Math.max(0, d.last_data_s - d.first_data_s) : null;
+  const rttFromAck = d.rtt_ms && d.rtt_ms.count > 0 ? d.rtt_ms.median : null;
+  const rtt_ms = rttFromAck ?? conn.irtt_ms ?? null;
+  const rtt_source = rttFromAck !== null ? "ack_rtt_median" : conn.irtt_ms !== null ? "handshake" : null;
+  const scaleKnown = d.rwnd_scale.source !== "unknown";
+  const rw = d.rwnd_adv && scaleKnown ? d.rwnd_adv : null;
+  const busy = d.limits?.busy_s ?? null;
+  const zeroBase = busy !== null && busy > 0 ? busy : transfer_s !== null && transfer_s > 0 ? transfer_s : null;
+  const retransmitted_bytes = Math.max(0, d.bytes_sent - d.bytes);
+  const retransSegments = RETRANS_FLAGS.reduce((n, f) => n + flagCount(d, f), 0);
+  const fl = d.bytes_in_flight;
+  return {
+    bytes: d.bytes,
+    bytes_sent: d.bytes_sent,
+    data_segments: segment > 0 ? Math.ceil(d.bytes / segment) : 0,
+    segment,
+    mss: d.mss_syn,
+    transfer_s,
+    throughput_bytes_per_sec: transfer_s !== null && transfer_s > 0 ? d.bytes / transfer_s : null,
+    rtt_ms,
+    rtt_source,
+    rwnd_median_bytes: rw ? rw.median : null,
+    rwnd_min_bytes: rw ? rw.min : null,
+    rwnd_max_bytes: rw ? rw.max : null,
+    rwnd_scale_source: d.rwnd_scale.source,
+    flight_median_bytes: fl ? fl.median : null,
+    flight_max_bytes: fl ? fl.max : null,
+    rwnd_share: d.limits ? d.limits.rwnd : null,
+    cwnd_share: d.limits ? d.limits.cwnd : null,
+    app_share: d.limits ? d.limits.app : null,
+    busy_s: busy,
+    small_window_share: d.limits || d.small_window_share > 0 ? d.small_window_share : null,
+    zero_window_s: d.zero_window_s,
+    zero_window_share: zeroBase !== null ? Math.min(1, d.zero_window_s / zeroBase) : null,
+    retransmitted_bytes,
+    loss_rate: d.bytes_sent > 0 ? retransmitted_bytes / d.bytes_sent : null,
+    congestion_signals: retransSegments + flagCount(peer, "duplicate_ack"),
+    flight_to_window: fl && rw && rw.median > 0 ? fl.max / rw.median : null,
+    flight_plateau: fl && fl.max > 0 ? fl.median / fl.max : null,
+  };
+}
+
+/** The direction that carried more payload (client → server on a tie). */
+export function dominantDirection(conn: ConnectionEvidence): DirectionKey {
+  return conn.s2c.bytes > conn.c2s.bytes ? "s2c" : "c2s";
+}

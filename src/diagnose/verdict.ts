@@ -1,0 +1,195 @@
+/**
+ * @module diagnose/verdict
+ * Evidence of one connection → one verdict. Judges the dominant data direction (more payload),
+ * runs the policy table on its measures, cross-checks with the model, names the fix, and
+ * mentions the other direction when it carried data too. Pure: same evidence, same verdict.
+ */
+import { formatBytes, formatMs, formatRate } from "../model/index.js";
+import type { ConnectionEvidence, Endpoint } from "../tcp/evidence.js";
+import type { VerdictKind } from "./kinds.js";
+import { crossCheck } from "./cross-check.js";
+import { durationText, endpointText, percentText } from "./text.js";
+import { makeFix } from "./fix.js";
+import { dominantDirection, measure, type DirectionKey, type Measures } from "./measures.js";
+import { RULES, THRESHOLDS, type Rule, type Thresholds } from "./policy.js";
+import type { DiagnoseOptions, ModelCheck, Verdict, VerdictRule } from "./types.js";
+
+export const VERDICT_TITLES: Record<VerdictKind, string> = {
+  receiver_window_limited: "receiver window limited",
+  sender_buffer_limited: "sender buffer limited",
+  congestion_limited: "congestion limited",
+  loss_limited: "loss limited",
+  application_limited: "application limited",
+  healthy: "healthy",
+};
+
+export function thresholdsWith(over?: Partial<Record<string, number>>): Thresholds {
+  const t: Thresholds = { ...THRESHOLDS };
+  if (over) for (const [k, v] of Object.entries(over)) if (k in t && typeof v === "number") (t as Record<string, number>)[k] = v;
+  return t;
+}
+
+/** The first rule of the policy table that holds. */
+export function classify(m: Measures, t: Thresholds): Rule {
+  for (const r of RULES) if (r.when(m, t)) return r;
+  return RULES[RULES.length - 1]!;
+}
+
+const ep = endpointText;
+const pct = percentText;
+const bytesText = (n: number) => formatBytes(n);
+const secText = (s: number) => durationText(s * 1000);
+
+function ruleOf(r: Rule, m: Measures, t: Thresholds): VerdictRule {
+  const v = m[r.measure];
+  return {
+    id: r.id,
+    measure: r.measure,
+    value: typeof v === "number" ? v : null,
+    threshold_name: r.threshold,
+    threshold: r.threshold ? t[r.threshold] : null,
+    op: r.op,
+  };
+}
+
+function badnessOf(kind: VerdictKind, m: Measures): number {
+  const clamp = (x: number | null) => (x === null || !Number.isFinite(x) ? 0 : Math.max(0, Math.min(1, x)));
+  switch (kind) {
+    case "healthy":
+      return 0;
+    case "receiver_window_limited":
+      return Math.max(clamp(m.rwnd_share), clamp(m.small_window_share), clamp(m.zero_window_share), 0.5);
+    case "loss_limited":
+      return Math.max(clamp((m.loss_rate ?? 0) * 10), 0.5);
+    case "application_limited":
+      return Math.max(clamp(m.app_share), 0.3);
+    case "sender_buffer_limited":
+    case "congestion_limited":
+      return Math.max(clamp(m.cwnd_share), 0.4);
+  }
+}
+
+function modelSentence(mc: ModelCheck | null, m: Measures): string {
+  if (!m.transfer_s && m.transfer_s !== 0) return "";
+  const took = `${bytesText(m.bytes)} took ${secText(m.transfer_s)}`;
+  if (!mc) return `${took}.`;
+  return `${took} (model: ${durationText(mc.predicted_ms)}).`;
+}
+
+function claimFor(kind: VerdictKind, ruleId: string, m: Measures, mc: ModelCheck | null, sender: Endpoint, receiver: Endpoint): string {
+  const rttText = m.rtt_ms !== null ? `RTT ${formatMs(m.rtt_ms)}` : "an unknown RTT";
+  const cap = mc ? `; at ${rttText} that caps throughput at ${formatRate(mc.window_cap_bytes_per_sec)}` : "";
+  const model = modelSentence(mc, m);
+  switch (kind) {
+    case "receiver_window_limited": {
+      if (ruleId === "zero_window") {
+        return `${ep(receiver)} closed its window (zero window) for ${secText(m.zero_window_s)}, ${pct(m.zero_window_share ?? 0)} of the transfer: its application stopped reading. ${model}`;
+      }
+      const mss = m.mss ?? m.segment;
+      const small = m.small_window_share ?? 0;
+      const windowText =
+        m.rwnd_median_bytes !== null
+          ? small >= 0.5
+            ? `advertised ≤ ${2 * mss} B (2 × MSS ${mss}) for ${pct(small)} of the transfer (median ${m.rwnd_median_bytes} B)`
+            : `advertised a window of median ${m.rwnd_median_bytes} B (min ${m.rwnd_min_bytes}, max ${m.rwnd_max_bytes})`
+          : `advertised windows whose scale is unknown; the sender's largest flight was ${m.flight_max_bytes ?? "?"} B`;
+      const filled = m.rwnd_share !== null ? `, and the sender had it full ${pct(m.rwnd_share)} of the time it had data to send` : "";
+      return `${ep(receiver)} ${windowText}${filled}${cap}; ${model}`;
+    }
+    case "loss_limited":
+      return `${ep(sender)} retransmitted ${m.retransmitted_bytes} of ${m.bytes_sent} bytes sent (${(100 * (m.loss_rate ?? 0)).toFixed(1)} %); loss recovery held the congestion window down${m.cwnd_share !== null ? ` (${pct(m.cwnd_share)} of busy time)` : ""}. ${model}`;
+    case "congestion_limited":
+      return `${ep(sender)} kept in flight below the window ${ep(receiver)} offered (median in flight ${m.flight_median_bytes ?? "?"} B vs window ${m.rwnd_median_bytes ?? "?"} B) for ${pct(m.cwnd_share ?? 0)} of busy time, with ${m.congestion_signals} retransmission(s)/duplicate ACK(s): the congestion window set the pace. ${model}`;
+    case "sender_buffer_limited":
+      return `${ep(sender)} kept a flat ${m.flight_max_bytes} B in flight (median ${m.flight_median_bytes} B) while ${ep(receiver)} offered ${m.rwnd_median_bytes} B and nothing was lost: its send buffer, not the network, capped it${cap}; ${model}`;
+    case "application_limited":
+      return `${ep(sender)} had an open window and nothing to send for ${pct(m.app_share ?? 0)} of the time: the application, not TCP, set the pace. ${model}`;
+    case "healthy": {
+      if (ruleId === "no_data") return "no payload in either direction (handshake, keep-alives or teardown only).";
+      if (ruleId === "tiny_transfer") return `${bytesText(m.bytes)} in ${m.data_segments} segment(s): too small for any window to limit it; its time is round trips and the application.`;
+      const tput = m.throughput_bytes_per_sec !== null ? ` at ${formatRate(m.throughput_bytes_per_sec)}` : "";
+      return `no limit dominated: ${bytesText(m.bytes)} moved${tput}; the receiver's window was rarely full${m.rwnd_share !== null ? ` (${pct(m.rwnd_share)} of busy time)` : ""} and nothing was lost${mc ? ` (window cap ${formatRate(mc.window_cap_bytes_per_sec)} at ${rttText})` : ""}.`;
+    }
+  }
+}
+
+/** One connection's verdict. */
+export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptions = {}): Verdict {
+  const t = thresholdsWith(opts.thresholds);
+  const key: DirectionKey = dominantDirection(conn);
+  const d = conn[key];
+  const m = measure(conn, key);
+  const rule = classify(m, t);
+  const kind = rule.kind;
+  const notes: string[] = [];
+
+  if (rule.id === "no_data") {
+    return {
+      kind,
+      direction: null,
+      sender: null,
+      receiver: null,
+      title: VERDICT_TITLES[kind],
+      claim: claimFor(kind, rule.id, m, null, d.sender, d.receiver),
+      rule: ruleOf(rule, m, t),
+      measures: null,
+      model: null,
+      fix: null,
+      other: null,
+      notes: conn.handshake_seen ? [] : ["handshake not captured"],
+      badness: 0,
+    };
+  }
+
+  const mc = crossCheck(kind, m, t);
+  if (mc && !mc.agrees && kind !== "healthy" && kind !== "application_limited") {
+    notes.push(
+      `the model and the capture disagree by ${mc.ratio.toFixed(1)}×: something besides the ${mc.window_source.replace(/_/g, " ")} window also held the transfer`,
+    );
+  }
+  if (m.rtt_source === "handshake") notes.push("no ACK RTT sample: RTT taken from the handshake");
+  if (m.rtt_source === null) notes.push("no RTT known: no model cross-check");
+  if (m.rwnd_scale_source === "unknown") notes.push("handshake not captured and window scale unknown: advertised windows are raw values");
+  if (m.rwnd_scale_source === "inferred") {
+    const s = d.rwnd_scale;
+    notes.push(`window scale ${s.shift} inferred${s.confidence !== undefined ? ` (confidence ${s.confidence.toFixed(2)})` : ""}${s.reason ? `: ${s.reason}` : ""}`);
+  }
+
+  const otherKey: DirectionKey = key === "c2s" ? "s2c" : "c2s";
+  let other: Verdict["other"] = null;
+  if (conn[otherKey].bytes > 0) {
+    const om = measure(conn, otherKey);
+    const or = classify(om, t);
+    other = { direction: otherKey, sender: conn[otherKey].sender, bytes: om.bytes, kind: or.kind, rule: or.id };
+    notes.push(
+      `the other direction (${ep(conn[otherKey].sender)} → ${ep(conn[otherKey].receiver)}) carried ${bytesText(om.bytes)}` +
+        (or.kind !== "healthy" ? ` and on its own is ${VERDICT_TITLES[or.kind]}` : ""),
+    );
+  }
+
+  const fix = makeFix({
+    kind,
+    m,
+    sender: d.sender,
+    receiver: d.receiver,
+    receiverIsServer: key === "c2s",
+    zeroWindow: rule.id === "zero_window",
+    opts,
+  });
+
+  return {
+    kind,
+    direction: key,
+    sender: d.sender,
+    receiver: d.receiver,
+    title: VERDICT_TITLES[kind],
+    claim: claimFor(kind, rule.id, m, mc, d.sender, d.receiver).trim(),
+    rule: ruleOf(rule, m, t),
+    measures: m,
+    model: mc,
+    fix,
+    other,
+    notes,
+    badness: badnessOf(kind, m),
+  };
+}
