@@ -5,8 +5,10 @@
 import type { Command } from "commander";
 import { registerModel } from "./model.js";
 import { registerDemo } from "./demo.js";
+import { registerSockets } from "./sockets.js";
 
 export function registerCommands(program: Command): void {
   registerModel(program);
   registerDemo(program);
+  registerSockets(program);
 }

@@ -1,0 +1,182 @@
+/**
+ * @module kernel/sockets
+ * The live socket source: sock_diag dump + optional socket → process mapping, with tcpwin's
+ * filters. States and ports are filtered by the kernel; addresses here; `pid` through the
+ * inode set of that one process, checked before a socket is decoded.
+ *
+ * Owner lookup happens only when asked (`owners: true` or `pid`). For `pid`, that process's fds
+ * are read first (we need its inodes to filter); otherwise /proc is walked after the dump, so a
+ * socket that closed in between just has no owner, and one whose process could not be read is
+ * marked `owner_unknown`.
+ */
+import { dumpTcpSockets, type DumpFilter } from "./sock-diag.js";
+import { commOf, mapSocketInodes, type InodeOwners } from "./proc-fd.js";
+import { AF_INET6, formatIPv6, type DiagDecodeError, type DiagSocket } from "./netlink.js";
+import { TcpwinError } from "../errors.js";
+
+/** An address (and/or port) to match one end of a socket against. */
+export interface EndpointMatch {
+  /** Canonical text of an IPv4 or IPv6 address (as formatIPv6 writes it), or undefined = any. */
+  addr?: string;
+  /** Prefix length for a network match ("10.0.0.0/8"); undefined = exact address. */
+  prefix?: number;
+  port?: number;
+}
+
+export interface SocketQuery {
+  /** idiag_states mask. */
+  states?: number;
+  /** Either end's port. */
+  port?: number;
+  src?: EndpointMatch;
+  dst?: EndpointMatch;
+  /** Only sockets held by this process (walks only its fds). */
+  pid?: number;
+  /** Find the owning process of every socket (walks all of /proc). */
+  owners?: boolean;
+  families?: readonly number[];
+  procRoot?: string;
+}
+
+export interface LiveSocket extends DiagSocket {
+  pid?: number;
+  /** Further processes holding the same socket. */
+  pids?: number[];
+  comm?: string;
+}
+
+export interface OwnerStats {
+  processes: number;
+  unreadable: number;
+  unreadablePids: number[];
+}
+
+export interface SocketList {
+  sockets: LiveSocket[];
+  errors: DiagDecodeError[];
+  duplicates: number;
+  /** Present when owners were looked up. */
+  owners?: OwnerStats;
+}
+
+export class ProcessNotReadableError extends TcpwinError {
+  override readonly name = "ProcessNotReadableError";
+  constructor(
+    readonly pid: number,
+    readonly reason: "EACCES" | "ENOENT",
+  ) {
+    super(
+      reason === "ENOENT" ? "no_such_process" : "process_not_readable",
+      reason === "ENOENT"
+        ? `--pid ${pid}: no such process`
+        : `--pid ${pid}: cannot read /proc/${pid}/fd (EACCES): its sockets are hidden from this user; run as root or as the process's owner`,
+    );
+  }
+}
+
+/** List TCP sockets matching the query. */
+export function listTcpSockets(q: SocketQuery = {}): SocketList {
+  const procRoot = q.procRoot ?? "/proc";
+  let pre: InodeOwners | undefined;
+  let want: ((inode: number) => boolean) | undefined;
+  if (q.pid !== undefined) {
+    pre = mapSocketInodes({ pids: [q.pid], procRoot });
+    if (pre.unreadable > 0) throw new ProcessNotReadableError(q.pid, "EACCES");
+    if (pre.processes === 0) throw new ProcessNotReadableError(q.pid, "ENOENT");
+    const owned = pre.owner;
+    want = (inode) => inode !== 0 && owned.has(inode);
+  }
+  const filter: DumpFilter = { want };
+  if (q.states !== undefined) filter.states = q.states;
+  if (q.port !== undefined) filter.port = q.port;
+  if (q.src?.port !== undefined) filter.sport = q.src.port;
+  if (q.dst?.port !== undefined) filter.dport = q.dst.port;
+  if (q.families) filter.families = q.families;
+  const dump = dumpTcpSockets(filter);
+  let sockets = dump.sockets as LiveSocket[];
+  if (q.src?.addr !== undefined || q.dst?.addr !== undefined) {
+    const src = q.src;
+    const dst = q.dst;
+    sockets = sockets.filter((s) => (src?.addr === undefined || addrMatches(s.src, s.family, src)) && (dst?.addr === undefined || addrMatches(s.dst, s.family, dst)));
+  }
+  const out: SocketList = { sockets, errors: dump.errors, duplicates: dump.duplicates };
+  if (q.owners || q.pid !== undefined) {
+    const map = pre ?? mapSocketInodes({ procRoot });
+    for (const s of sockets) {
+      if (s.inode === 0) continue; // TIME-WAIT, NEW-SYN-RECV, orphans: no process holds them
+      const pid = map.owner.get(s.inode);
+      if (pid === undefined) continue;
+      s.pid = pid;
+      const more = map.shared.get(s.inode);
+      if (more) s.pids = [pid, ...more];
+      const comm = commOf(pid, procRoot);
+      if (comm !== undefined) s.comm = comm;
+    }
+    out.owners = { processes: map.processes, unreadable: map.unreadable, unreadablePids: map.unreadablePids };
+  }
+  return out;
+}
+
+/** Does `addr` (as the dump formats it) fall within the match? IPv4 also matches ::ffff:a.b.c.d. */
+export function addrMatches(addr: string, family: number, m: EndpointMatch): boolean {
+  if (m.addr === undefined) return true;
+  let a = addr;
+  if (family === AF_INET6 && a.startsWith("::ffff:") && a.includes(".")) a = a.slice(7);
+  if (m.prefix === undefined) return a === m.addr;
+  const ab = addrBytes(a);
+  const mb = addrBytes(m.addr);
+  if (!ab || !mb || ab.length !== mb.length) return false;
+  let bits = m.prefix;
+  for (let i = 0; i < ab.length && bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if ((ab[i]! & mask) !== (mb[i]! & mask)) return false;
+  }
+  return true;
+}
+
+/** Bytes of an IPv4 or IPv6 literal; undefined when it is neither. */
+export function addrBytes(text: string): number[] | undefined {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
+    const parts = text.split(".").map(Number);
+    return parts.every((p) => p <= 255) ? parts : undefined;
+  }
+  if (!text.includes(":") || !/^[0-9a-fA-F:.]+$/.test(text)) return undefined;
+  let head = text;
+  const lastColon = text.lastIndexOf(":");
+  const tail = text.slice(lastColon + 1);
+  if (tail.includes(".")) {
+    // Embedded IPv4 (::ffff:1.2.3.4): rewrite as two hex groups.
+    const b = addrBytes(tail);
+    if (!b || b.length !== 4) return undefined;
+    head = text.slice(0, lastColon + 1) + ((b[0]! << 8) | b[1]!).toString(16) + ":" + ((b[2]! << 8) | b[3]!).toString(16);
+  }
+  const halves = head.split("::");
+  if (halves.length > 2) return undefined;
+  const left = halves[0] ? halves[0].split(":") : [];
+  const right = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+  const fill = halves.length === 2 ? 8 - left.length - right.length : 0;
+  if (fill < 0 || (halves.length === 1 && left.length !== 8)) return undefined;
+  const groups = [...left, ...Array<string>(fill).fill("0"), ...right];
+  const out: number[] = [];
+  for (const g of groups) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+    const v = parseInt(g, 16);
+    out.push(v >> 8, v & 0xff);
+  }
+  return out;
+}
+
+/** Canonical text (as the dump formats it) of an address literal; undefined when invalid. */
+export function canonicalAddr(text: string): string | undefined {
+  const b = addrBytes(text);
+  if (!b) return undefined;
+  if (b.length === 4) return b.join(".");
+  const dv = new DataView(new Uint8Array(b).buffer);
+  // Same formatter as the dump, so string equality is address equality.
+  return formatV6(dv);
+}
+
+function formatV6(dv: DataView): string {
+  const s = formatIPv6(dv, 0);
+  return s.startsWith("::ffff:") && s.includes(".") ? s.slice(7) : s;
+}
