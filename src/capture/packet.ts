@@ -73,6 +73,20 @@ export class TcpPacket {
   readonly sackRight = new Uint32Array(4);
   /** The snaplen cut this packet short. */
   truncated = false;
+  /** Offsets in `bytes` of the IP and TCP headers, and the TCP header length (data offset × 4). */
+  ipOffset = 0;
+  tcpOffset = 0;
+  tcpHeaderLen = 0;
+  /** IPv4 TTL / IPv6 hop limit. */
+  ttl = 0;
+  /** An option with an impossible length stopped option parsing (options before it are kept). */
+  optMalformed = false;
+  /**
+   * Why decodeTcpPacket returned non-zero (a snake_case code, "" when it returned 0), and where:
+   * the byte offset within the frame (0 = first byte of the link-layer header), -1 if none.
+   */
+  decodeError = "";
+  decodeErrorOffset = -1;
 }
 
 export const TCP_FIN = 0x01;
