@@ -138,6 +138,8 @@ export class PcapngReader extends ReaderBase {
         if (!this.resync()) return false;
         continue;
       }
+      // Consume the block first: pkt views stay valid, the buffer is not touched until the next read.
+      src.pos = p + len;
       switch (type) {
         case BT_EPB:
         case BT_PB:
@@ -154,19 +156,18 @@ export class PcapngReader extends ReaderBase {
           this.stats.sections++;
           this.stats.littleEndian = le;
           this.itfBase = this.interfaces.length;
-          if (len < 28) this.warn(CaptureCode.badBlockLength, `Section Header Block at offset ${src.offset} is ${len} bytes, below 28`, src.offset + 4);
+          if (len < 28) this.warn(CaptureCode.badBlockLength, `Section Header Block at offset ${(src.base + p)} is ${len} bytes, below 28`, (src.base + p) + 4);
           else if (dv.getUint16(p + 12, le) !== 1) {
             this.warn(
               CaptureCode.unsupportedVersion,
-              `Section Header Block at offset ${src.offset}: version ${dv.getUint16(p + 12, le)}.${dv.getUint16(p + 14, le)}, expected 1.0`,
-              src.offset + 12,
+              `Section Header Block at offset ${(src.base + p)}: version ${dv.getUint16(p + 12, le)}.${dv.getUint16(p + 14, le)}, expected 1.0`,
+              (src.base + p) + 12,
             );
           }
           break;
         default:
           this.stats.blocksSkipped++;
       }
-      src.pos = p + len;
     }
   }
 
