@@ -7,3 +7,4 @@
  */
 export * from "./errors.js";
 export * from "./model/index.js";
+export * from "./capture/index.js";
