@@ -1,0 +1,299 @@
+/**
+ * @module lab/link/link
+ * A link emulator on one machine (this kernel has no netem): network namespaces A and B, each with
+ * a TUN device (A: 10.77.0.1, B: 10.77.0.2, /30 point-to-point), joined by the forwarding worker,
+ * which delays (RTT split evenly across the two directions), rate-limits, drops (seeded) and
+ * captures. The addresses exist only inside the two namespaces; the host has no device or route
+ * for them.
+ *
+ * Resource names carry the owner's pid (`tcpwin-<pid>-<n>-a`, devices `tw<pid>.<n>a`), so a later
+ * run can tell leftovers of a killed run (pid no longer alive) and remove them: `sweepLeftovers`.
+ * TUN devices are non-persistent (they vanish with the fd), namespaces are removed explicitly,
+ * processes started in them are killed by process group and then by namespace membership.
+ * `close()` is synchronous and idempotent, so it can run from signal and 'exit' handlers.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeTun, openTun, type TunDevice } from "../../kernel/tun.js";
+import {
+  CAP_NET_ADMIN,
+  CAP_SYS_ADMIN,
+  createNetns,
+  deleteNetns,
+  hasCapability,
+  ip,
+  listNetns,
+  netnsPids,
+  pidAlive,
+  sysctlInNetns,
+} from "../../kernel/netns.js";
+import { TcpwinError } from "../../errors.js";
+import { Forwarder, type ForwarderStats } from "./forwarder.js";
+
+export const LAB_ADDR_A = "10.77.0.1";
+export const LAB_ADDR_B = "10.77.0.2";
+const PREFIX_LEN = 30;
+
+export class LabPermissionError extends TcpwinError {
+  override readonly name = "LabPermissionError";
+  constructor(detail: string) {
+    super("needs_cap_net_admin", `lab link needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create network namespaces and TUN devices: ${detail}`);
+  }
+}
+
+export interface LinkOptions {
+  /** Round-trip time added by the link, ms (half each way). */
+  rttMs: number;
+  mtu?: number;
+  /** Link rate, bit/s; undefined = unlimited. */
+  rateBps?: number | undefined;
+  /** Rate limiter queue before tail drop, bytes (default: 1000 MTU-sized packets). */
+  queueBytes?: number | undefined;
+  /** Per-packet drop probability 0..1. */
+  loss?: number;
+  seed?: number;
+  /** TCP timestamps inside both namespaces (default on, as the kernel's default). */
+  timestamps?: boolean;
+  pcapPath?: string | undefined;
+  pcapSide?: "a" | "b";
+  /** Name prefix (tests use their own). Must match /^tcpwin(-[a-z]+)?$/ so sweeps find it. */
+  prefix?: string;
+  spinUs?: number;
+}
+
+export interface LinkInfo {
+  ns_a: string;
+  ns_b: string;
+  dev_a: string;
+  dev_b: string;
+  addr_a: string;
+  addr_b: string;
+  rtt_ms: number;
+  mtu: number;
+  rate_bps: number | null;
+  loss: number;
+  seed: number;
+  timestamps: boolean;
+}
+
+let linkCounter = 0;
+const NAME_RE = /^tcpwin(?:-[a-z]+)?-(\d+)-\d+-[ab]$/;
+
+/** Remove namespaces (and the processes inside them) left by runs whose pid is dead. */
+export function sweepLeftovers(): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = listNetns();
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = NAME_RE.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || pidAlive(pid)) continue;
+    deleteNetns(name);
+    removed.push(name);
+  }
+  return removed;
+}
+
+export function checkLabPrivileges(): void {
+  const missing = [
+    hasCapability(CAP_NET_ADMIN) ? "" : "CAP_NET_ADMIN",
+    hasCapability(CAP_SYS_ADMIN) ? "" : "CAP_SYS_ADMIN",
+  ].filter(Boolean);
+  if (missing.length) throw new LabPermissionError(`this process lacks ${missing.join(" and ")} (run as root, e.g. with sudo)`);
+}
+
+export class LabLink {
+  readonly info: LinkInfo;
+  private tunA: TunDevice | undefined;
+  private tunB: TunDevice | undefined;
+  private forwarder: Forwarder | undefined;
+  private readonly children = new Set<ChildProcess>();
+  private closed = false;
+  private nsCreated: string[] = [];
+  /** Statistics at close time (the worker's shared memory is gone after). */
+  private finalStats: ForwarderStats | undefined;
+
+  private constructor(info: LinkInfo) {
+    this.info = info;
+  }
+
+  /** Build the link. On any failure everything created so far is removed before the throw. */
+  static async create(opts: LinkOptions): Promise<LabLink> {
+    checkLabPrivileges();
+    sweepLeftovers();
+    const prefix = opts.prefix ?? "tcpwin";
+    if (!/^tcpwin(-[a-z]+)?$/.test(prefix)) throw new TcpwinError("bad_prefix", `link name prefix ${JSON.stringify(prefix)}: must be tcpwin or tcpwin-<letters>`);
+    const n = linkCounter++;
+    const mtu = opts.mtu ?? 1500;
+    const info: LinkInfo = {
+      ns_a: `${prefix}-${process.pid}-${n}-a`,
+      ns_b: `${prefix}-${process.pid}-${n}-b`,
+      dev_a: `tw${process.pid}.${n}a`,
+      dev_b: `tw${process.pid}.${n}b`,
+      addr_a: LAB_ADDR_A,
+      addr_b: LAB_ADDR_B,
+      rtt_ms: opts.rttMs,
+      mtu,
+      rate_bps: opts.rateBps ?? null,
+      loss: opts.loss ?? 0,
+      seed: opts.seed ?? 1,
+      timestamps: opts.timestamps ?? true,
+    };
+    const link = new LabLink(info);
+    try {
+      await link.build(opts);
+    } catch (e) {
+      link.close();
+      throw e;
+    }
+    return link;
+  }
+
+  private async build(opts: LinkOptions): Promise<void> {
+    const i = this.info;
+    for (const [ns, devName, addr, peer] of [
+      [i.ns_a, i.dev_a, i.addr_a, i.addr_b],
+      [i.ns_b, i.dev_b, i.addr_b, i.addr_a],
+    ] as const) {
+      createNetns(ns);
+      this.nsCreated.push(ns);
+      let dev: TunDevice;
+      try {
+        dev = openTun(devName);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === "EPERM" || code === "EACCES") throw new LabPermissionError(`opening a TUN device: ${(e as Error).message}`);
+        throw e;
+      }
+      if (ns === i.ns_a) this.tunA = dev;
+      else this.tunB = dev;
+      // Move first, address after: the address never exists in the host namespace.
+      ip(["link", "set", "dev", dev.name, "netns", ns]);
+      ip(["-n", ns, "addr", "add", `${addr}/${PREFIX_LEN}`, "dev", dev.name]);
+      ip(["-n", ns, "link", "set", "dev", dev.name, "mtu", String(i.mtu), "up"]);
+      // IPv6 off inside: no router solicitations or MLD reports crossing the link.
+      sysctlInNetns(ns, "net.ipv6.conf.all.disable_ipv6", 1);
+      if (!i.timestamps) sysctlInNetns(ns, "net.ipv4.tcp_timestamps", 0);
+    }
+    this.forwarder = await Forwarder.start({
+      fdA: this.tunA!.fd,
+      fdB: this.tunB!.fd,
+      delayAtoBMs: i.rtt_ms / 2,
+      delayBtoAMs: i.rtt_ms / 2,
+      rateBps: opts.rateBps ?? 0,
+      queueBytes: opts.queueBytes ?? 1000 * i.mtu,
+      loss: i.loss,
+      seed: i.seed,
+      mtu: i.mtu,
+      pcapPath: opts.pcapPath ?? null,
+      pcapSide: opts.pcapSide ?? "a",
+      spinUs: opts.spinUs ?? 200,
+    });
+  }
+
+  nsOf(side: "a" | "b"): string {
+    return side === "a" ? this.info.ns_a : this.info.ns_b;
+  }
+
+  /** Environment for commands run on either side. */
+  env(): Record<string, string> {
+    return {
+      TCPWIN_LAB_A: this.info.addr_a,
+      TCPWIN_LAB_B: this.info.addr_b,
+      TCPWIN_LAB_RTT_MS: String(this.info.rtt_ms),
+      TCPWIN_LAB_MTU: String(this.info.mtu),
+    };
+  }
+
+  /**
+   * Run a shell command inside a side's namespace, in its own process group (so stopping it stops
+   * everything it started). stdio defaults to inherit.
+   */
+  spawnIn(side: "a" | "b", command: string, opts: { stdio?: "inherit" | "pipe" | "ignore"; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+    if (this.closed) throw new TcpwinError("link_closed", "lab link is closed");
+    const child = spawn("ip", ["netns", "exec", this.nsOf(side), "sh", "-c", command], {
+      detached: true,
+      stdio: opts.stdio ?? "inherit",
+      env: { ...process.env, ...(opts.env ?? {}), ...this.env() },
+    });
+    this.children.add(child);
+    child.once("exit", () => this.children.delete(child));
+    return child;
+  }
+
+  /** argv form of spawnIn (no shell). */
+  spawnArgv(side: "a" | "b", argv: readonly string[], opts: { stdio?: "inherit" | "pipe" | "ignore"; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+    if (this.closed) throw new TcpwinError("link_closed", "lab link is closed");
+    const child = spawn("ip", ["netns", "exec", this.nsOf(side), ...argv], {
+      detached: true,
+      stdio: opts.stdio ?? "pipe",
+      env: { ...process.env, ...(opts.env ?? {}), ...this.env() },
+    });
+    this.children.add(child);
+    child.once("exit", () => this.children.delete(child));
+    return child;
+  }
+
+  /** SIGTERM a child's process group, then SIGKILL after graceMs if it has not exited. */
+  async stopChild(child: ChildProcess, graceMs = 1500): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    killGroup(child, "SIGTERM");
+    const t = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
+    await exited;
+    clearTimeout(t);
+  }
+
+  stats(): ForwarderStats | undefined {
+    return this.forwarder ? this.forwarder.snapshot() : this.finalStats;
+  }
+
+  get forwarderError(): Error | undefined {
+    return this.forwarder?.error;
+  }
+
+  /** Remove everything: children, forwarder, TUN fds, namespaces. Synchronous, idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of this.children) killGroup(c, "SIGKILL");
+    this.children.clear();
+    if (this.forwarder) {
+      this.finalStats = this.forwarder.snapshot();
+      this.forwarder.stopSync();
+      this.forwarder = undefined;
+    }
+    if (this.tunA) closeTun(this.tunA);
+    if (this.tunB) closeTun(this.tunB);
+    for (const ns of this.nsCreated) {
+      try {
+        deleteNetns(ns);
+      } catch {
+        /* best effort: the next start sweeps it */
+      }
+    }
+    this.nsCreated = [];
+  }
+
+  /** Pids of processes still inside this link's namespaces (tests check it is empty after close). */
+  pidsInside(): number[] {
+    return [...netnsPids(this.info.ns_a), ...netnsPids(this.info.ns_b)];
+  }
+}
+
+function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    try {
+      child.kill(sig);
+    } catch {
+      /* gone */
+    }
+  }
+}
