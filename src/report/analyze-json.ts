@@ -1,0 +1,58 @@
+/**
+ * @module report/analyze-json
+ * `tcpwin analyze --json`: one object, `{ source, packets, tcp_packets, connections: [ { stream,
+ * client, server, …evidence…, verdict: { kind, … } } ], warnings: [...], error }`. Connection
+ * objects are the tcp/ evidence as is (so field names match the contract and the docs) plus the
+ * verdict; order is the ranking (most important first). Issues keep their byte offsets.
+ */
+import type { Diagnosed, Verdict } from "../diagnose/index.js";
+import type { ConnectionEvidence } from "../tcp/evidence.js";
+import type { AnalysisIssue, AnalyzeReportInput } from "./analyze-types.js";
+
+export interface AnalyzeJsonIssue {
+  code: string | null;
+  message: string;
+  offset: number | null;
+  frame: number | null;
+}
+
+export type ConnectionJson = ConnectionEvidence & { verdict: Verdict };
+
+export interface AnalyzeJson {
+  source: string;
+  packets: number;
+  tcp_packets: number;
+  /** Connections after filters, before --top. */
+  connections_total: number;
+  deadline_ms: number | null;
+  connections: ConnectionJson[];
+  warnings: AnalyzeJsonIssue[];
+  error: AnalyzeJsonIssue | null;
+}
+
+export function issueJson(w: AnalysisIssue): AnalyzeJsonIssue {
+  return { code: w.code ?? null, message: w.message, offset: w.fileOffset ?? null, frame: w.frame ?? null };
+}
+
+export function connectionJson(d: Diagnosed): ConnectionJson {
+  return { ...d.evidence, verdict: d.verdict };
+}
+
+export function analyzeJson(input: AnalyzeReportInput): AnalyzeJson {
+  const r = input.result;
+  return {
+    source: input.source,
+    packets: r.packets,
+    tcp_packets: r.tcpPackets,
+    connections_total: input.total,
+    deadline_ms: input.deadlineSec !== undefined ? input.deadlineSec * 1000 : null,
+    connections: input.shown.map(connectionJson),
+    warnings: r.warnings.map(issueJson),
+    error: r.error ? issueJson(r.error) : null,
+  };
+}
+
+/** JSON.stringify that writes non-finite numbers (a ratio over zero time) as null, never as invalid JSON. */
+export function renderAnalyzeJson(input: AnalyzeReportInput): string {
+  return JSON.stringify(analyzeJson(input), (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n";
+}

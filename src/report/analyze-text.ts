@@ -1,0 +1,165 @@
+/**
+ * @module report/analyze-text
+ * `tcpwin analyze` for people: per connection a compact two-column summary (client → server and
+ * server → client side by side: bytes, rate, MSS, window scale, advertised window, in flight,
+ * RTT, flags, limit shares) and the verdict with its model cross-check and fix. Unknown numbers
+ * print as "-", never as 0. Colour comes in as functions (cli/style decides whether it is on).
+ */
+import { durationText, percentText, VERDICT_TITLES, type Diagnosed } from "../diagnose/index.js";
+import { formatBytes, formatRate } from "../model/index.js";
+import type { ConnectionEvidence, DirectionEvidence, Endpoint, Stats, WindowScaleInfo } from "../tcp/evidence.js";
+import { NO_PAINT, type AnalyzePaint, type AnalyzeReportInput } from "./analyze-types.js";
+
+const ep = (e: Endpoint) => (e.addr.includes(":") ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`);
+const LABEL = 22;
+const COL = 34;
+
+function num(x: number): string {
+  return Number.isInteger(x) ? String(x) : x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(3);
+}
+
+function statsText(s: Stats | null, unit: string, withP95 = false): string {
+  if (!s || s.count === 0) return "-";
+  const parts = [num(s.min), num(s.median)];
+  if (withP95 && s.p95 !== undefined) parts.push(num(s.p95));
+  parts.push(num(s.max));
+  return `${parts.join(" / ")} ${unit}`;
+}
+
+function scaleText(w: WindowScaleInfo): string {
+  switch (w.source) {
+    case "handshake":
+      return `${w.shift} (handshake)`;
+    case "not_used":
+      return "not used";
+    case "unknown":
+      return "unknown (raw)";
+    case "inferred":
+      return `${w.shift} inferred${w.confidence !== undefined ? ` ${percentText(w.confidence)}` : ""}`;
+  }
+}
+
+function flagsText(d: DirectionEvidence): string {
+  const entries = Object.entries(d.flags).filter(([, n]) => n > 0);
+  if (!entries.length) return "-";
+  return entries
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
+}
+
+function rateText(d: DirectionEvidence): string {
+  if (d.bytes === 0) return "0 B";
+  const span = d.first_data_s !== null && d.last_data_s !== null ? d.last_data_s - d.first_data_s : 0;
+  return span > 0 ? `${d.bytes} B, ${formatRate(d.bytes / span)}` : `${d.bytes} B`;
+}
+
+function limitsText(d: DirectionEvidence): string {
+  const l = d.limits;
+  if (!l) return "-";
+  return `rwnd ${percentText(l.rwnd)} · cwnd ${percentText(l.cwnd)} · app ${percentText(l.app)} of ${durationText(l.busy_s * 1000)}`;
+}
+
+/** Split a long text into lines of at most `width` characters at spaces. */
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+function row(label: string, a: string, b: string): string {
+  const left = a.length >= COL ? `${a} ` : a.padEnd(COL);
+  return `  ${label.padEnd(LABEL)}${left}${b}`;
+}
+
+function block(_p: AnalyzePaint, label: string, text: string, colour: (s: string) => string = (s) => s): string[] {
+  const lines = wrap(text, 96);
+  return lines.map((l, i) => `  ${(i === 0 ? label : "").padEnd(LABEL)}${colour(l)}`);
+}
+
+function verdictColour(p: AnalyzePaint, kind: string): (s: string) => string {
+  return kind === "healthy" ? p.green : kind === "application_limited" ? p.yellow : p.red;
+}
+
+export function renderConnection(d: Diagnosed, p: AnalyzePaint = NO_PAINT): string[] {
+  const c: ConnectionEvidence = d.evidence;
+  const v = d.verdict;
+  const out: string[] = [];
+  out.push(
+    `${p.bold(`stream ${c.stream}`)}  ${ep(c.client)} → ${ep(c.server)}  ${durationText(c.duration_s * 1000)}, ` +
+      `${c.c2s.packets + c.s2c.packets} packets, ${c.state}${c.handshake_seen ? "" : ", handshake not captured"}`,
+  );
+  out.push(p.dim(row("", "client → server", "server → client")));
+  out.push(row("payload", rateText(c.c2s), rateText(c.s2c)));
+  out.push(row("packets", String(c.c2s.packets), String(c.s2c.packets)));
+  out.push(row("MSS (SYN) / largest", `${c.c2s.mss_syn ?? "-"} / ${c.c2s.max_segment}`, `${c.s2c.mss_syn ?? "-"} / ${c.s2c.max_segment}`));
+  out.push(row("peer's window scale", scaleText(c.c2s.rwnd_scale), scaleText(c.s2c.rwnd_scale)));
+  out.push(row("peer's window min/med/max", statsText(c.c2s.rwnd_adv, "B"), statsText(c.s2c.rwnd_adv, "B")));
+  out.push(row("in flight min/med/max", statsText(c.c2s.bytes_in_flight, "B"), statsText(c.s2c.bytes_in_flight, "B")));
+  out.push(row("RTT min/med/p95/max", statsText(c.c2s.rtt_ms, "ms", true), statsText(c.s2c.rtt_ms, "ms", true)));
+  out.push(row("flags", flagsText(c.c2s), flagsText(c.s2c)));
+  out.push(row("limited by (busy time)", limitsText(c.c2s), limitsText(c.s2c)));
+  const zw = (x: DirectionEvidence) => (x.zero_window_s > 0 ? durationText(x.zero_window_s * 1000) : "-");
+  if (c.c2s.zero_window_s > 0 || c.s2c.zero_window_s > 0) out.push(row("zero window", zw(c.c2s), zw(c.s2c)));
+  out.push(`  ${"handshake RTT".padEnd(LABEL)}${c.irtt_ms !== null ? `${num(c.irtt_ms)} ms` : "-"}`);
+
+  const colour = verdictColour(p, v.kind);
+  out.push(`  ${"verdict".padEnd(LABEL)}${p.bold(colour(VERDICT_TITLES[v.kind].toUpperCase()))} ${p.dim(`(${v.kind}; rule ${ruleText(d)})`)}`);
+  out.push(...block(p, "", v.claim));
+  if (v.model) {
+    const m = v.model;
+    out.push(
+      ...block(
+        p,
+        "model",
+        `at window ${m.window_bytes} B (${m.window_source.replace(/_/g, " ")}) and RTT ${num(m.rtt_ms)} ms the model says ` +
+          `${durationText(m.predicted_ms)} (${m.round_trips} round trips); it took ${durationText(m.actual_ms)} (×${m.ratio.toFixed(2)}` +
+          `${m.agrees ? ", agrees" : ", disagrees"})`,
+      ),
+    );
+  }
+  if (v.fix) out.push(...block(p, "fix", v.fix.text, p.cyan));
+  for (const n of v.notes) out.push(...block(p, "note", n, p.dim));
+  return out;
+}
+
+function ruleText(d: Diagnosed): string {
+  const r = d.verdict.rule;
+  if (r.threshold === null || r.value === null) return r.id;
+  return `${r.measure} ${num(r.value)} ${r.op} ${r.threshold}`;
+}
+
+export function renderAnalyzeText(input: AnalyzeReportInput, p: AnalyzePaint = NO_PAINT): string {
+  const { result, shown, total } = input;
+  const out: string[] = [];
+  out.push(
+    `${p.bold("tcpwin analyze")}  ${input.source === "-" ? "stdin" : input.source}: ${result.packets} packets, ` +
+      `${result.tcpPackets} TCP, ${total} connection${total === 1 ? "" : "s"}` +
+      (shown.length < total ? ` (showing ${shown.length}, most important first; --all for every one)` : ""),
+  );
+  if (input.deadlineSec !== undefined) out.push(`  deadline ${durationText(input.deadlineSec * 1000)}: fixes aim to meet it`);
+  out.push("");
+  for (const d of shown) {
+    out.push(...renderConnection(d, p), "");
+  }
+  if (total === 0) out.push("  no TCP connections" + (result.packets > 0 ? " matched" : "") + "", "");
+  if (shown.length > 1 || total > shown.length) {
+    out.push(p.bold("summary"));
+    for (const d of shown) {
+      const v = d.verdict;
+      out.push(
+        `  ${String(d.evidence.stream).padStart(5)}  ${`${ep(d.evidence.client)} → ${ep(d.evidence.server)}`.padEnd(48)} ` +
+          `${formatBytes(d.evidence.c2s.bytes + d.evidence.s2c.bytes).padStart(10)}  ${verdictColour(p, v.kind)(v.kind)}`,
+      );
+    }
+    out.push("");
+  }
+  return out.join("\n").replace(/\n+$/, "") + "\n";
+}
