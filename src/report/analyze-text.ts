@@ -11,8 +11,8 @@ import type { ConnectionEvidence, DirectionEvidence, Endpoint, Stats, WindowScal
 import { NO_PAINT, type AnalyzePaint, type AnalyzeReportInput } from "./analyze-types.js";
 
 const ep = (e: Endpoint) => (e.addr.includes(":") ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`);
-const LABEL = 22;
-const COL = 34;
+const LABEL = 27;
+const COL = 38;
 
 function num(x: number): string {
   return Number.isInteger(x) ? String(x) : x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(3);
@@ -51,7 +51,8 @@ function flagsText(d: DirectionEvidence): string {
 function rateText(d: DirectionEvidence): string {
   if (d.bytes === 0) return "0 B";
   const span = d.first_data_s !== null && d.last_data_s !== null ? d.last_data_s - d.first_data_s : 0;
-  return span > 0 ? `${d.bytes} B, ${formatRate(d.bytes / span)}` : `${d.bytes} B`;
+  const b = d.bytes >= 10 * 1024 ? formatBytes(d.bytes) : `${d.bytes} B`;
+  return span > 0 ? `${b}, ${formatRate(d.bytes / span)}` : b;
 }
 
 function limitsText(d: DirectionEvidence): string {
@@ -96,6 +97,12 @@ export function renderConnection(d: Diagnosed, p: AnalyzePaint = NO_PAINT): stri
     `${p.bold(`stream ${c.stream}`)}  ${ep(c.client)} → ${ep(c.server)}  ${durationText(c.duration_s * 1000)}, ` +
       `${c.c2s.packets + c.s2c.packets} packets, ${c.state}${c.handshake_seen ? "" : ", handshake not captured"}`,
   );
+  const colour = verdictColour(p, v.kind);
+  const verdictLine = `  ${"verdict".padEnd(LABEL)}${p.bold(colour(VERDICT_TITLES[v.kind].toUpperCase()))} ${p.dim(`(${v.kind}; rule ${ruleText(d)})`)}`;
+  if (v.rule.id === "no_data") {
+    out.push(verdictLine, ...block(p, "", v.claim));
+    return out;
+  }
   out.push(p.dim(row("", "client → server", "server → client")));
   out.push(row("payload", rateText(c.c2s), rateText(c.s2c)));
   out.push(row("packets", String(c.c2s.packets), String(c.s2c.packets)));
@@ -110,18 +117,20 @@ export function renderConnection(d: Diagnosed, p: AnalyzePaint = NO_PAINT): stri
   if (c.c2s.zero_window_s > 0 || c.s2c.zero_window_s > 0) out.push(row("zero window", zw(c.c2s), zw(c.s2c)));
   out.push(`  ${"handshake RTT".padEnd(LABEL)}${c.irtt_ms !== null ? `${num(c.irtt_ms)} ms` : "-"}`);
 
-  const colour = verdictColour(p, v.kind);
-  out.push(`  ${"verdict".padEnd(LABEL)}${p.bold(colour(VERDICT_TITLES[v.kind].toUpperCase()))} ${p.dim(`(${v.kind}; rule ${ruleText(d)})`)}`);
+  out.push(verdictLine);
   out.push(...block(p, "", v.claim));
   if (v.model) {
     const m = v.model;
+    // For a verdict that does not blame the window, the model says what the window alone allowed.
+    const blames = v.kind !== "healthy" && v.kind !== "application_limited";
     out.push(
       ...block(
         p,
         "model",
-        `at window ${m.window_bytes} B (${m.window_source.replace(/_/g, " ")}) and RTT ${num(m.rtt_ms)} ms the model says ` +
-          `${durationText(m.predicted_ms)} (${m.round_trips} round trips); it took ${durationText(m.actual_ms)} (×${m.ratio.toFixed(2)}` +
-          `${m.agrees ? ", agrees" : ", disagrees"})`,
+        `at window ${m.window_bytes} B (${m.window_source.replace(/_/g, " ")}) and RTT ${num(m.rtt_ms)} ms the model ` +
+          `${blames ? "says" : "says the window alone allows"} ${durationText(m.predicted_ms)} (${m.round_trips} round trips); ` +
+          `it took ${durationText(m.actual_ms)}` +
+          (blames ? ` (×${m.ratio.toFixed(2)}, ${m.agrees ? "agrees" : "disagrees"})` : ""),
       ),
     );
   }
