@@ -24,3 +24,4 @@ export {
 export { LinkType, linkTypeName, isDecodableLinkType } from "./link-types.js";
 export { PcapReader, PCAP_MAGIC_NS, PCAP_MAGIC_US } from "./pcap-reader.js";
 export { PcapngReader, splitTimestamp } from "./pcapng-reader.js";
+export { PcapWriter, type PcapWriterOptions } from "./pcap-writer.js";
