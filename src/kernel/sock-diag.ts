@@ -53,6 +53,8 @@ export interface DumpFilter {
   ext?: number;
   /** Keep only sockets whose inode this accepts (decided before decoding the rest). */
   want?: (inode: number) => boolean;
+  /** Sees every reply batch as received (for recording fixtures); the view is reused after. */
+  onRaw?: (bytes: Uint8Array) => void;
 }
 
 export interface DumpResult {
@@ -126,6 +128,7 @@ export function dumpTcpSockets(filter: DumpFilter = {}): DumpResult {
             throw new SyscallError("recv", e, "sock_diag dump");
           }
           if (n === 0) break;
+          filter.onRaw?.(buf.subarray(0, n));
           decodeDiagBatch(buf, n, state, onSocket, filter.want);
           // A truncated or garbled batch leaves the stream unsynchronised: stop this dump.
           if (state.errors.some((e) => e.code === "truncated_message" || e.code === "bad_message_length")) break;

@@ -102,19 +102,27 @@ export function listTcpSockets(q: SocketQuery = {}): SocketList {
   const out: SocketList = { sockets, errors: dump.errors, duplicates: dump.duplicates };
   if (q.owners || q.pid !== undefined) {
     const map = pre ?? mapSocketInodes({ procRoot });
-    for (const s of sockets) {
-      if (s.inode === 0) continue; // TIME-WAIT, NEW-SYN-RECV, orphans: no process holds them
-      const pid = map.owner.get(s.inode);
-      if (pid === undefined) continue;
-      s.pid = pid;
-      const more = map.shared.get(s.inode);
-      if (more) s.pids = [pid, ...more];
-      const comm = commOf(pid, procRoot);
-      if (comm !== undefined) s.comm = comm;
-    }
+    attachOwners(sockets, map, procRoot);
     out.owners = { processes: map.processes, unreadable: map.unreadable, unreadablePids: map.unreadablePids };
   }
   return out;
+}
+
+/**
+ * Set pid/pids/comm on each socket whose inode a process holds. A socket that vanished between
+ * the dump and the walk (or whose process did) just gets no owner; inode 0 never has one.
+ */
+export function attachOwners(sockets: LiveSocket[], map: InodeOwners, procRoot = "/proc"): void {
+  for (const s of sockets) {
+    if (s.inode === 0) continue; // TIME-WAIT, NEW-SYN-RECV, orphans: no process holds them
+    const pid = map.owner.get(s.inode);
+    if (pid === undefined) continue;
+    s.pid = pid;
+    const more = map.shared.get(s.inode);
+    if (more) s.pids = [pid, ...more];
+    const comm = commOf(pid, procRoot);
+    if (comm !== undefined) s.comm = comm;
+  }
 }
 
 /** Does `addr` (as the dump formats it) fall within the match? IPv4 also matches ::ffff:a.b.c.d. */
