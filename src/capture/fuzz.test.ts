@@ -50,7 +50,7 @@ function mutate(src: Uint8Array, r: () => number): Uint8Array {
   const pick = (n: number) => Math.floor(r() * n);
   const kind = pick(7);
   if (kind === 0) return Uint8Array.from({ length: pick(600) }, () => pick(256)); // pure random
-  let b = src.slice();
+  let b: Uint8Array = src.slice();
   const rounds = 1 + pick(4);
   for (let k = 0; k < rounds && b.length > 0; k++) {
     switch (kind === 6 ? pick(6) : kind) {
