@@ -1,0 +1,132 @@
+/**
+ * @module tcp/analyze-capture
+ * `analyzeCapture(path | "-")`: read a capture with capture/'s streaming readers, decode every
+ * record, run the TCP analysis, return per-connection evidence plus what went wrong reading.
+ * Synchronous; memory is bounded by the reader's buffer plus per-connection state.
+ *
+ * Filters (`stream`, `port`, `host`) choose which connections are reported and which packets reach
+ * `onPacket`; every packet is still analysed, because stream numbers depend on all of them.
+ */
+import { decodeTcpPacket, DecodeResult, ipv4ToString, ipv6ToString } from "../capture/decode.js";
+import { openCapture } from "../capture/open.js";
+import { PacketRef, TcpPacket } from "../capture/packet.js";
+import type { CaptureWarning } from "../capture/reader-types.js";
+import { TcpAnalyzer } from "./analyzer.js";
+import type { Conversation } from "./conversation.js";
+import type { ConnectionEvidence } from "./evidence.js";
+import { packetFields, type PacketFields } from "./packet-fields.js";
+
+export interface AnalyzeOptions {
+  /** Only this tcp.stream. */
+  stream?: number | undefined;
+  /** Only connections with this port on either side. */
+  port?: number | undefined;
+  /** Only connections with this address on either side (as printed: dotted quad or RFC 5952). */
+  host?: string | undefined;
+  /** Called for each TCP packet of a selected connection, with tshark-named fields. */
+  onPacket?: ((fields: PacketFields) => void) | undefined;
+  /**
+   * Called every 16384 records and at the end with the file bytes consumed so far. `totalBytes`
+   * is 0 when unknown (tcp/ does not stat files; the caller knows the size if it wants a percentage).
+   */
+  onProgress?: ((bytesRead: number, totalBytes: number) => void) | undefined;
+}
+
+export interface DecodeCounts {
+  notIp: number;
+  notTcp: number;
+  ipFragment: number;
+  malformed: number;
+  unsupportedLinkType: number;
+  truncated: number;
+}
+
+export interface AnalysisResult {
+  connections: ConnectionEvidence[];
+  /** Records read. */
+  packets: number;
+  /** Records that decoded as TCP segments. */
+  tcpPackets: number;
+  /** Reader warnings (byte offsets), in file order. */
+  warnings: CaptureWarning[];
+  /** The problem that stopped reading, or null; everything before it was analysed. */
+  error: CaptureWarning | null;
+  /** Timestamp of the first record (the zero of every `*_s` field), or null for no records. */
+  firstTs: { sec: number; nsec: number } | null;
+  /** Seconds from the first to the last record. */
+  durationS: number;
+  format: "pcap" | "pcapng" | "unknown";
+  /** Records that were not analysed, by reason. */
+  skipped: DecodeCounts;
+}
+
+function selector(opts: AnalyzeOptions): ((c: Conversation) => boolean) | undefined {
+  const { stream, port, host } = opts;
+  if (stream === undefined && port === undefined && host === undefined) return undefined;
+  return (c) => {
+    if (stream !== undefined && c.stream !== stream) return false;
+    if (port !== undefined && c.portA !== port && c.portB !== port) return false;
+    if (host !== undefined) {
+      const a = c.ipVersion === 4 ? ipv4ToString(c.v4a) : ipv6ToString(c.v6a);
+      const b = c.ipVersion === 4 ? ipv4ToString(c.v4b) : ipv6ToString(c.v6b);
+      if (a !== host && b !== host) return false;
+    }
+    return true;
+  };
+}
+
+export function analyzeCapture(source: string, opts: AnalyzeOptions = {}): AnalysisResult {
+  const reader = openCapture(source);
+  const onPacket = opts.onPacket;
+  const analyzer = new TcpAnalyzer({
+    onResult: onPacket ? (r) => onPacket(packetFields(r)) : undefined,
+    select: selector(opts),
+  });
+  const pkt = new PacketRef();
+  const seg = new TcpPacket();
+  const skipped: DecodeCounts = { notIp: 0, notTcp: 0, ipFragment: 0, malformed: 0, unsupportedLinkType: 0, truncated: 0 };
+  const progress = opts.onProgress;
+  let packets = 0;
+  let tcp = 0;
+  let firstSec = NaN;
+  let firstNsec = 0;
+  let lastSec = 0;
+  let lastNsec = 0;
+  try {
+    while (reader.next(pkt)) {
+      if (packets === 0) {
+        firstSec = pkt.tsSec;
+        firstNsec = pkt.tsNsec;
+        analyzer.setTimeBase(firstSec, firstNsec);
+      }
+      packets++;
+      lastSec = pkt.tsSec;
+      lastNsec = pkt.tsNsec;
+      const rc = decodeTcpPacket(pkt, seg);
+      if (rc === DecodeResult.ok) {
+        tcp++;
+        analyzer.onSegment(seg);
+      } else if (rc === DecodeResult.notIp) skipped.notIp++;
+      else if (rc === DecodeResult.notTcp) skipped.notTcp++;
+      else if (rc === DecodeResult.ipFragment) skipped.ipFragment++;
+      else if (rc === DecodeResult.malformed) skipped.malformed++;
+      else if (rc === DecodeResult.unsupportedLinkType) skipped.unsupportedLinkType++;
+      else skipped.truncated++;
+      if (progress !== undefined && (packets & 0x3fff) === 0) progress(reader.stats.bytesRead, 0);
+    }
+  } finally {
+    reader.close();
+  }
+  if (progress !== undefined) progress(reader.stats.bytesRead, 0);
+  return {
+    connections: analyzer.finish(),
+    packets,
+    tcpPackets: tcp,
+    warnings: [...reader.warnings],
+    error: reader.error,
+    firstTs: packets > 0 ? { sec: firstSec, nsec: firstNsec } : null,
+    durationS: packets > 0 ? lastSec - firstSec + (lastNsec - firstNsec) / 1e9 : 0,
+    format: reader.format,
+    skipped,
+  };
+}

@@ -1,0 +1,291 @@
+/**
+ * @module tcp/analyzer
+ * `TcpAnalyzer`: feed it decoded TCP segments in capture order (`onSegment`), get per-packet
+ * results through an optional callback and per-connection evidence from `finish()`.
+ *
+ * Per packet it does what Wireshark's dissect_tcp does around the sequence analysis, in the same
+ * order (the order changes results): conversation lookup and the port-reuse rule → sequence
+ * analysis → tcp.window_size with the scale known *before* this packet's options → SYN bookkeeping
+ * and the initial RTT → options (window scale, SACK blocks, kept for the next packets) → window
+ * scaling verification on SYNs. Then tcpwin's own evidence: scale inference, limit attribution.
+ *
+ * Times: ns relative to a time base (the capture's first packet), as doubles, exact to the ns
+ * for 104 days. Wireshark's "never set" times are absolute 0, i.e. `absZeroNs` here.
+ * The hot path allocates nothing; conversations allocate once when they appear.
+ */
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpPacket } from "../capture/packet.js";
+import { Conversation } from "./conversation.js";
+import type { ConnectionEvidence } from "./evidence.js";
+import { buildEvidence } from "./evidence-builder.js";
+import { TcpFlag } from "./flags.js";
+import { FlowTable } from "./flow-table.js";
+import type { HalfFlow } from "./half-flow.js";
+import { SegmentResult } from "./segment-result.js";
+import { analyzeSequence } from "./sequence-analysis.js";
+import { seqDiff, seqGt, seqSub } from "./seq.js";
+
+const SFR = TCP_SYN | TCP_FIN | TCP_RST;
+
+export interface TcpAnalyzerOptions {
+  /** Called for every segment with the analysis result (reused object: copy what you keep). */
+  onResult?: (r: SegmentResult, seg: TcpPacket) => void;
+  /** Decides once per conversation whether it is reported (and passed to onResult). */
+  select?: (c: Conversation, seg: TcpPacket) => boolean;
+}
+
+export class TcpAnalyzer {
+  readonly conversations: Conversation[] = [];
+  private readonly table: FlowTable;
+  private readonly r = new SegmentResult();
+  private baseSec = NaN;
+  private baseNsec = 0;
+  private absZeroNs = 0;
+  private readonly onResult: ((r: SegmentResult, seg: TcpPacket) => void) | null;
+  private readonly select: ((c: Conversation, seg: TcpPacket) => boolean) | null;
+  segments = 0;
+
+  constructor(opts: TcpAnalyzerOptions = {}) {
+    this.table = new FlowTable(this.conversations);
+    this.onResult = opts.onResult ?? null;
+    this.select = opts.select ?? null;
+  }
+
+  /** Times in evidence are relative to this instant (default: the first segment). */
+  setTimeBase(sec: number, nsec: number): void {
+    if (!Number.isNaN(this.baseSec)) return;
+    this.baseSec = sec;
+    this.baseNsec = nsec;
+    this.absZeroNs = -(sec * 1e9 + nsec);
+  }
+
+  get timeBase(): { sec: number; nsec: number } | null {
+    return Number.isNaN(this.baseSec) ? null : { sec: this.baseSec, nsec: this.baseNsec };
+  }
+
+  private newConversation(seg: TcpPacket, nowNs: number): Conversation {
+    const c = new Conversation(this.conversations.length, this.absZeroNs);
+    c.ipVersion = seg.ipVersion;
+    if (seg.ipVersion === 4) {
+      c.v4a = seg.srcV4;
+      c.v4b = seg.dstV4;
+    } else {
+      c.v6a.set(seg.src6);
+      c.v6b.set(seg.dst6);
+    }
+    c.portA = seg.srcPort;
+    c.portB = seg.dstPort;
+    c.startNs = nowNs;
+    c.firstFrame = seg.frame;
+    this.conversations.push(c);
+    this.table.set(seg, c.stream);
+    if (this.select !== null) c.selected = this.select(c, seg);
+    return c;
+  }
+
+  onSegment(seg: TcpPacket): void {
+    if (Number.isNaN(this.baseSec)) this.setTimeBase(seg.tsSec, seg.tsNsec);
+    this.segments++;
+    const now = (seg.tsSec - this.baseSec) * 1e9 + (seg.tsNsec - this.baseNsec);
+    const r = this.r;
+    r.reset();
+    const flags = seg.flags;
+    const seq = seg.seq >>> 0;
+    const ack = seg.ack >>> 0;
+    const seglen = seg.payloadLen;
+    const window = seg.windowRaw;
+
+    let idx = this.table.find(seg);
+    let dir = this.table.dir;
+    let conv: Conversation;
+    if (idx < 0) {
+      conv = this.newConversation(seg, now);
+      dir = 0;
+    } else conv = this.conversations[idx]!;
+    let fwd = conv.dirs[dir]!;
+    // A new SYN with another ISN on a known tuple starts a new conversation (tcp.stream);
+    // the same ISN again is a retransmitted SYN: Wireshark restores nextseq and flags port reuse.
+    if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && fwd.baseSeqSet) {
+      if (seq !== fwd.baseSeq) {
+        conv = this.newConversation(seg, now);
+        dir = 0;
+        fwd = conv.dirs[0];
+      } else fwd.nextseq = fwd.maxseqtobeacked;
+      r.analysisFlags |= TcpFlag.reused_ports;
+      r.hasTa = true;
+    } else if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && fwd.baseSeqSet && seq !== fwd.baseSeq) {
+      fwd.baseSeq = seq;
+      r.analysisFlags |= TcpFlag.reused_ports;
+      r.hasTa = true;
+    }
+    const rev = conv.dirs[1 - dir]!;
+    fwd.numSack = 0;
+
+    analyzeSequence(conv, fwd, rev, seg.frame, now, seq, ack, seglen, flags, window, r);
+
+    // tcp.window_size uses the scale known before this packet's own options; SYNs are never scaled.
+    if (flags & TCP_SYN) {
+      r.windowSize = window;
+      r.scaleFactor = 0;
+    } else if (fwd.winScale >= 0) {
+      r.windowSize = window * 2 ** fwd.winScale;
+      r.scaleFactor = 2 ** fwd.winScale;
+    } else {
+      r.windowSize = window;
+      r.scaleFactor = fwd.winScale;
+    }
+
+    if (flags & TCP_SYN) {
+      if ((flags & TCP_ACK) === 0) {
+        conv.hasMruSyn = true;
+        conv.mruSynNs = now;
+        if (conv.synSide < 0) conv.synSide = dir;
+      } else conv.sawSynAck = true;
+      fwd.isFirstAck = true;
+      fwd.sawSyn = true;
+      if (seg.optMss >= 0) fwd.mssSyn = seg.optMss;
+    }
+    if ((flags & (TCP_SYN | TCP_ACK)) === TCP_ACK) {
+      if (conv.hasMruSyn && conv.firstRttNs === 0) conv.firstRttNs = now - conv.mruSynNs;
+      fwd.isFirstAck = false;
+    }
+    // Options, as Wireshark dissects them after the analysis: they matter from the next packet on.
+    if (seg.optWscale >= 0) fwd.winScale = seg.optWscale > 14 ? 14 : seg.optWscale;
+    if (seg.sackCount > 0) {
+      const n = seg.sackCount < 3 ? seg.sackCount : 3;
+      for (let i = 0; i < n; i++) {
+        fwd.sackLeft[i] = seg.sackLeft[i]!;
+        fwd.sackRight[i] = seg.sackRight[i]!;
+      }
+      fwd.numSack = n;
+    }
+    if (flags & TCP_SYN) {
+      // verify_tcp_window_scaling: both SYNs must carry the option, else nobody scales.
+      if (fwd.winScale === -1) {
+        fwd.winScale = -2;
+        rev.winScale = -2;
+      } else if (flags & TCP_ACK && rev.winScale === -2) fwd.winScale = -2;
+    }
+    if (r.hasTa && conv.firstRttNs !== 0) r.initialRttNs = conv.firstRttNs;
+
+    this.evidence(conv, dir, fwd, rev, now, seq, seglen, flags, window, r);
+
+    if (this.onResult !== null && conv.selected) {
+      r.frame = seg.frame;
+      r.stream = conv.stream;
+      r.dir = dir;
+      r.tNs = now;
+      r.seglen = seglen;
+      r.seq = seq;
+      r.ack = ack;
+      r.flags = flags;
+      r.windowRaw = window;
+      r.selected = conv.selected;
+      this.onResult(r, seg);
+    }
+  }
+
+  /** tcpwin's own bookkeeping: counts, series, scale inference, limit attribution. */
+  private evidence(
+    conv: Conversation,
+    dir: number,
+    fwd: HalfFlow,
+    rev: HalfFlow,
+    now: number,
+    seq: number,
+    seglen: number,
+    flags: number,
+    window: number,
+    r: SegmentResult,
+  ): void {
+    conv.endNs = now;
+    if (flags & TCP_RST) conv.state = 3;
+    else if (flags & TCP_FIN) {
+      if (conv.state < 2) conv.state = 2;
+    } else if (conv.state === 0 && (flags & TCP_SYN) === 0) conv.state = 1;
+    if (flags & TCP_FIN) fwd.sawFin = true;
+    if (flags & TCP_RST) fwd.sawRst = true;
+
+    fwd.packets++;
+    fwd.lastWasSyn = (flags & TCP_SYN) !== 0;
+    if (flags & TCP_ACK) fwd.sentAck = true;
+    if ((flags & TCP_SYN) === 0) fwd.advRaw.add(window);
+    let newData = false;
+    if (seglen > 0) {
+      fwd.bytesSent += seglen;
+      fwd.dataSegments++;
+      const end = (seq + seglen) >>> 0;
+      if (!fwd.hasData) {
+        fwd.hasData = true;
+        fwd.dataFirstSeq = seq;
+        fwd.dataHighEnd = end;
+        fwd.firstDataNs = now;
+        newData = true;
+      } else if (seqGt(end, fwd.dataHighEnd)) {
+        fwd.dataHighEnd = end;
+        newData = true;
+      }
+      fwd.lastDataNs = now;
+      if (seglen > fwd.maxSegment) fwd.maxSegment = seglen;
+      fwd.lastSegLen = seglen;
+    }
+    const fl = r.analysisFlags;
+    if (fl !== 0) {
+      for (let b = 0; b < 16; b++) if (fl & (1 << b)) fwd.flagCounts[b]!++;
+    }
+    if (r.bytesInFlight > 0) fwd.bif.add(r.bytesInFlight);
+    if (r.ackRttNs > 0) rev.rtt.add(r.ackRttNs);
+
+    // Window scale inference for the peer's windows, from this side's data in flight.
+    if (seglen > 0 && rev.winScale === -1 && rev.sentAck && !rev.lastWasSyn) {
+      const outstanding = seqGt(fwd.nextseq, rev.lastack) ? seqSub(fwd.nextseq, rev.lastack) : 0;
+      fwd.peerScale.sample(outstanding, rev.window, fwd.maxSegment);
+      const k = fwd.peerScale.shift;
+      if (k >= 0 && (flags & SFR) === 0 && ((seq + seglen) >>> 0) === ((rev.lastack + rev.window * 2 ** k) >>> 0)) {
+        r.windowFullInferred = true;
+        fwd.windowFullInferred++;
+      }
+    }
+    if ((flags & TCP_SYN) === 0 && fwd.winScale === -1) {
+      const k = rev.peerScale.shift;
+      if (k >= 0) {
+        r.scaleInferred = k;
+        r.windowInferred = window * 2 ** k;
+      }
+    }
+
+    // Limit attribution, both sides as senders.
+    const a = conv.dirs[0];
+    const b = conv.dirs[1];
+    a.limits.advance(now);
+    b.limits.advance(now);
+    if (newData) fwd.limits.onNewData();
+    classify(a, b);
+    classify(b, a);
+    void dir;
+  }
+
+  /** Evidence for every reported conversation, in stream order. */
+  finish(): ConnectionEvidence[] {
+    const out: ConnectionEvidence[] = [];
+    for (const c of this.conversations) if (c.selected) out.push(buildEvidence(c));
+    return out;
+  }
+}
+
+function classify(s: HalfFlow, r: HalfFlow): void {
+  if (!s.hasData) {
+    s.limits.classify(false, 0, -1, 0, 0, false);
+    return;
+  }
+  let outstanding: number;
+  if (r.sentAck) outstanding = seqDiff(s.nextseq, r.lastack) > 0 ? seqSub(s.nextseq, r.lastack) : 0;
+  else outstanding = seqSub(s.dataHighEnd, s.dataFirstSeq);
+  let raw = -1;
+  let shift = 0;
+  if (r.packets > 0) {
+    raw = r.window;
+    if (!r.lastWasSyn) shift = r.winScale >= 0 ? r.winScale : r.winScale === -2 ? 0 : -1;
+  }
+  const mss = s.maxSegment > 0 ? s.maxSegment : s.mssSyn > 0 ? s.mssSyn : 536;
+  s.limits.classify(true, outstanding, raw, shift, mss, s.lastSegLen < s.maxSegment);
+}

@@ -1,0 +1,105 @@
+/**
+ * @module tcp/flow-table
+ * 4-tuple → current conversation, with no per-packet allocation: an open-addressing hash table
+ * of conversation indexes, hashed symmetrically over the two (address, port) endpoints so both
+ * directions land on the same slot chain, and verified against the conversation's own fields
+ * (IPv4 as numbers, IPv6 by comparing the 16 bytes in place).
+ */
+import type { TcpPacket } from "../capture/packet.js";
+import type { Conversation } from "./conversation.js";
+
+function mix(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return x ^ (x >>> 16);
+}
+
+function hash6(a: Uint8Array, port: number): number {
+  let h = port | 0;
+  for (let i = 0; i < 16; i += 4) h = mix(h ^ ((a[i]! << 24) | (a[i + 1]! << 16) | (a[i + 2]! << 8) | a[i + 3]!));
+  return h;
+}
+
+function eq6(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export class FlowTable {
+  private slots = new Int32Array(1024);
+  private mask = 1023;
+  private used = 0;
+  /** Set by `find`: 0 if the packet's source is the conversation's endpoint 0, else 1. */
+  dir = 0;
+
+  constructor(private readonly convs: Conversation[]) {}
+
+  private hashOf(p: TcpPacket): number {
+    if (p.ipVersion === 4) return mix(mix(p.srcV4 ^ (p.srcPort << 7)) ^ mix(p.dstV4 ^ (p.dstPort << 7)));
+    return mix(hash6(p.src6, p.srcPort) ^ hash6(p.dst6, p.dstPort));
+  }
+
+  private matches(c: Conversation, p: TcpPacket): number {
+    if (c.ipVersion !== p.ipVersion) return -1;
+    if (p.ipVersion === 4) {
+      if (c.v4a === p.srcV4 && c.portA === p.srcPort && c.v4b === p.dstV4 && c.portB === p.dstPort) return 0;
+      if (c.v4b === p.srcV4 && c.portB === p.srcPort && c.v4a === p.dstV4 && c.portA === p.dstPort) return 1;
+      return -1;
+    }
+    if (c.portA === p.srcPort && c.portB === p.dstPort && eq6(c.v6a, p.src6) && eq6(c.v6b, p.dst6)) return 0;
+    if (c.portB === p.srcPort && c.portA === p.dstPort && eq6(c.v6b, p.src6) && eq6(c.v6a, p.dst6)) return 1;
+    return -1;
+  }
+
+  /** Index of the current conversation for this packet's 4-tuple (and sets `dir`), or -1. */
+  find(p: TcpPacket): number {
+    let i = this.hashOf(p) & this.mask;
+    for (;;) {
+      const v = this.slots[i]!;
+      if (v === 0) return -1;
+      const d = this.matches(this.convs[v - 1]!, p);
+      if (d >= 0) {
+        this.dir = d;
+        return v - 1;
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Make conversation `idx` (whose endpoints are this packet's) the current one for its tuple. */
+  set(p: TcpPacket, idx: number): void {
+    let i = this.hashOf(p) & this.mask;
+    for (;;) {
+      const v = this.slots[i]!;
+      if (v === 0) {
+        this.slots[i] = idx + 1;
+        if (++this.used * 2 > this.slots.length) this.grow();
+        return;
+      }
+      if (this.matches(this.convs[v - 1]!, p) >= 0) {
+        this.slots[i] = idx + 1;
+        return;
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    this.mask = this.slots.length - 1;
+    for (let k = 0; k < old.length; k++) {
+      const v = old[k]!;
+      if (v === 0) continue;
+      const c = this.convs[v - 1]!;
+      let i = this.hashConv(c) & this.mask;
+      while (this.slots[i] !== 0) i = (i + 1) & this.mask;
+      this.slots[i] = v;
+    }
+  }
+
+  private hashConv(c: Conversation): number {
+    if (c.ipVersion === 4) return mix(mix(c.v4a ^ (c.portA << 7)) ^ mix(c.v4b ^ (c.portB << 7)));
+    return mix(hash6(c.v6a, c.portA) ^ hash6(c.v6b, c.portB));
+  }
+}

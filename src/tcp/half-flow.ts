@@ -1,0 +1,82 @@
+/**
+ * @module tcp/half-flow
+ * State of one direction of a TCP conversation: Wireshark's `tcp_flow_t` +
+ * `tcp_analyze_seq_info_t` (same names, same zero/sentinel starting values, because several
+ * Wireshark checks depend on a field still being 0), plus what tcpwin accumulates for evidence.
+ * Plain numeric fields only; times are ns relative to the analyzer's time base (see analyzer.ts).
+ */
+import { Sketch } from "./sketch.js";
+import { UnackedRing } from "./unacked-ring.js";
+import { LimitTracker } from "./limits.js";
+import { ScaleInference } from "./wscale-inference.js";
+
+export class HalfFlow {
+  // ---- Wireshark tcp_flow_t ----
+  baseSeqSet = false;
+  baseSeq = 0;
+  /** -1 unknown, -2 not used, else the shift from this side's SYN. */
+  winScale = -1;
+  /** Last raw 16-bit window this side advertised (0 until it sent something, as Wireshark). */
+  window = 0;
+  isFirstAck = false;
+  /** Acts as a boolean; Wireshark starts it at 0 and sets it when the peer sends an ACK. */
+  validBif = false;
+  lastSegmentFlags = 0;
+  // ---- Wireshark tcp_analyze_seq_info_t ----
+  nextseq = 0;
+  nextseqFrame = 0;
+  nextseqTimeNs = 0;
+  lastack = 0;
+  lastackTimeNs = 0;
+  maxseqtobeacked = 0;
+  /** Can be -1 (Wireshark's "ACKed unseen segment" neutraliser). */
+  dupacknum = 0;
+  lastnondupack = 0;
+  /** SACK blocks of this side's latest packet (Wireshark keeps at most 3). */
+  numSack = 0;
+  readonly sackLeft = new Uint32Array(4);
+  readonly sackRight = new Uint32Array(4);
+  readonly unacked = new UnackedRing();
+
+  // ---- tcpwin evidence ----
+  packets = 0;
+  bytesSent = 0;
+  dataSegments = 0;
+  /** First data sequence number, and the highest end of data sent (for unique bytes). */
+  dataFirstSeq = 0;
+  dataHighEnd = 0;
+  hasData = false;
+  firstDataNs = 0;
+  lastDataNs = 0;
+  /** MSS option of this side's SYN, -1 if none seen. */
+  mssSyn = -1;
+  maxSegment = 0;
+  /** Length of the latest data segment (a short one means the sender ran out of data). */
+  lastSegLen = 0;
+  sawSyn = false;
+  /** This side's latest packet was a SYN (its window is unscaled). */
+  lastWasSyn = false;
+  /** This side has sent a packet with the ACK flag (its lastack means something). */
+  sentAck = false;
+  sawFin = false;
+  sawRst = false;
+  /** Raw windows this side advertised in non-SYN packets (scaled at the end). */
+  readonly advRaw = new Sketch();
+  /** Wireshark bytes_in_flight values of this side's data. */
+  readonly bif = new Sketch();
+  /** ack_rtt samples (ns) for this side's data, measured when the peer acknowledged it. */
+  readonly rtt = new Sketch();
+  /** Flag counts by bit index (see flags.ts), for this side's packets. */
+  readonly flagCounts = new Uint32Array(16);
+  windowFullInferred = 0;
+  /** Time attribution of this side as a sender. */
+  readonly limits = new LimitTracker();
+  /** Scale inference for the windows the *peer* advertises to this side (needs this side's in-flight). */
+  readonly peerScale = new ScaleInference();
+
+  constructor(absZeroNs: number) {
+    // Wireshark compares against absolute time 0 when a time was never set.
+    this.nextseqTimeNs = absZeroNs;
+    this.lastackTimeNs = absZeroNs;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * @module tcp/wscale-inference
+ * Beyond Wireshark: infer the window scale of a direction whose handshake was not captured.
+ *
+ * A sender never has more unacknowledged data than the receiver allowed, so at every data segment
+ * `in_flight ≤ raw_window << shift`, where in_flight = sender's highest seq − receiver's last ACK
+ * and raw_window is the receiver's latest advertisement, both as seen at the capture point.
+ * The smallest shift satisfying every sample is a lower bound; it is the answer when the sender
+ * visibly ran into that window (in flight within one MSS of raw << shift, repeatedly), because a
+ * larger true scale would have let it send more. Captured near the receiver, in flight looks
+ * smaller than it was, which only weakens the bound (never makes it wrong).
+ */
+
+export class ScaleInference {
+  samples = 0;
+  /** Smallest shift consistent with every sample so far (-1 before the first sample). */
+  shift = -1;
+  /** Samples that would need a shift above 14 (not a window-limited sender, or bad data). */
+  impossible = 0;
+  /** Per shift: samples with in_flight within one MSS of raw << shift (and not above it). */
+  readonly nearFull = new Uint32Array(15);
+  /** Largest in_flight / raw ratio seen. */
+  maxRatio = 0;
+
+  sample(inFlight: number, raw: number, mss: number): void {
+    if (raw <= 0 || inFlight <= 0) return;
+    this.samples++;
+    const ratio = inFlight / raw;
+    let k = 0;
+    if (ratio > 1) {
+      k = Math.ceil(Math.log2(ratio));
+      // log2 rounding at exact powers of two
+      if (raw * 2 ** (k - 1) >= inFlight) k--;
+    }
+    if (k > 14) {
+      this.impossible++;
+      return;
+    }
+    if (ratio > this.maxRatio) this.maxRatio = ratio;
+    if (k > this.shift) this.shift = k;
+    const edge = raw * 2 ** k;
+    if (inFlight > edge - (mss > 0 ? mss : 1)) this.nearFull[k]!++;
+  }
+
+  /** Confidence 0..1 and the reason, for the final shift. */
+  verdict(): { shift: number; confidence: number; reason: string } | null {
+    if (this.samples === 0 || this.shift < 0) return null;
+    const s = this.shift;
+    const full = this.nearFull[s]!;
+    if (s > 0 && full >= 3)
+      return {
+        shift: s,
+        confidence: 0.9,
+        reason: `bytes in flight exceeded raw window << ${s - 1} and reached raw window << ${s} within one MSS ${full} times (the sender was stopped by that window)`,
+      };
+    if (s > 0)
+      return {
+        shift: s,
+        confidence: full > 0 ? 0.7 : 0.5,
+        reason: `bytes in flight exceeded raw window << ${s - 1} (${this.samples} samples), so the scale is at least ${s}; the sender never filled that window, so it may be larger`,
+      };
+    if (full >= 3)
+      return {
+        shift: 0,
+        confidence: 0.8,
+        reason: `bytes in flight reached the raw window within one MSS ${full} times: windows are not scaled`,
+      };
+    return {
+      shift: 0,
+      confidence: 0.2,
+      reason: `bytes in flight never exceeded the raw window (${this.samples} samples): any scale fits, 0 is only a lower bound`,
+    };
+  }
+}
