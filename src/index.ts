@@ -8,3 +8,4 @@
 export * from "./errors.js";
 export * from "./model/index.js";
 export * from "./capture/index.js";
+export * from "./tcp/index.js";
