@@ -102,14 +102,12 @@ export class TcpAnalyzer {
       dir = 0;
     } else conv = this.conversations[idx]!;
     let fwd = conv.dirs[dir]!;
-    // A new SYN with another ISN on a known tuple starts a new conversation (tcp.stream);
-    // the same ISN again is a retransmitted SYN: Wireshark restores nextseq and flags port reuse.
-    if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && fwd.baseSeqSet) {
-      if (seq !== fwd.baseSeq) {
-        conv = this.newConversation(seg, now);
-        dir = 0;
-        fwd = conv.dirs[0];
-      } else fwd.nextseq = fwd.maxseqtobeacked;
+    // A new SYN with another ISN on a known tuple starts a new conversation (tcp.stream), whether
+    // or not the old one was closed: Wireshark's rule. The same ISN again is a retransmitted SYN.
+    if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && fwd.baseSeqSet && seq !== fwd.baseSeq) {
+      conv = this.newConversation(seg, now);
+      dir = 0;
+      fwd = conv.dirs[0];
       r.analysisFlags |= TcpFlag.reused_ports;
       r.hasTa = true;
     } else if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && fwd.baseSeqSet && seq !== fwd.baseSeq) {

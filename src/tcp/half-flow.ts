@@ -29,7 +29,6 @@ export class HalfFlow {
   lastack = 0;
   lastackTimeNs = 0;
   maxseqtobeacked = 0;
-  /** Can be -1 (Wireshark's "ACKed unseen segment" neutraliser). */
   dupacknum = 0;
   lastnondupack = 0;
   /** SACK blocks of this side's latest packet (Wireshark keeps at most 3). */

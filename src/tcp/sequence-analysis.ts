@@ -9,8 +9,10 @@
  * - a peer that never sent anything has window 0, lastack 0 and times at absolute 0;
  * - zero-window probes, keep-alive ACKs and zero-window-probe ACKs skip the remaining fwd checks;
  * - SYN/FIN count one sequence number only when the segment is stored in the unacked list
- *   (at most 10000 unacked segments are stored);
- * - "ACKed unseen segment" neutralises the peer's duplicate-ACK counter with -1.
+ *   (at most 10000 unacked segments are stored).
+ * Where recent Wireshark master differs from 4.0 (spurious-first ordering is the same; the
+ * "ACKed unseen segment" neutraliser and the flagging of retransmitted SYNs as port reuse are
+ * newer), we follow 4.0: the hand-built edge cases in test/tcp/ pin each of these against tshark.
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../capture/packet.js";
 import type { Conversation } from "./conversation.js";
@@ -110,7 +112,7 @@ export function analyzeSequence(
     }
     // DUPLICATE ACK
     if (seglen === 0 && window !== 0 && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack && sfr === 0) {
-      fwd.dupacknum = fwd.dupacknum === -1 ? 1 : fwd.dupacknum + 1;
+      fwd.dupacknum++;
       fl |= TcpFlag.duplicate_ack;
       r.dupAckNum = fwd.dupacknum;
       r.dupAckFrame = fwd.lastnondupack;
@@ -123,16 +125,11 @@ export function analyzeSequence(
     fwd.dupacknum = 0;
   }
 
-  // ACKED LOST PACKET ("ACKed unseen segment")
+  // ACKED LOST PACKET ("ACKed unseen segment"). (Later Wireshark versions neutralise repeats
+  // through the peer's dupacknum; tshark 4.0 flags every such ACK and moves maxseqtobeacked.)
   if (rev.maxseqtobeacked !== 0 && seqGt(ack, rev.maxseqtobeacked) && flags & TCP_ACK) {
-    ta = true;
-    if (rev.maxseqtobeacked > rev.nextseq) {
-      rev.maxseqtobeacked = rev.nextseq;
-      fl |= TcpFlag.ack_lost_segment;
-    } else {
-      if (rev.dupacknum === 0) fl |= TcpFlag.ack_lost_segment;
-      rev.dupacknum = -1;
-    }
+    fl |= TcpFlag.ack_lost_segment;
+    rev.maxseqtobeacked = rev.nextseq;
   }
 
   // RETRANSMISSION / FAST RETRANSMISSION / SPURIOUS / OUT-OF-ORDER
