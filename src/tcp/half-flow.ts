@@ -19,8 +19,11 @@ export class HalfFlow {
   /** Last raw 16-bit window this side advertised (0 until it sent something, as Wireshark). */
   window = 0;
   isFirstAck = false;
-  /** Acts as a boolean; Wireshark starts it at 0 and sets it when the peer sends an ACK. */
-  validBif = false;
+  /**
+   * Bytes in flight are reported (tshark 4.0 starts with it set, even without a handshake); a
+   * lost segment clears it until the peer sends an ACK.
+   */
+  validBif = true;
   lastSegmentFlags = 0;
   // ---- Wireshark tcp_analyze_seq_info_t ----
   nextseq = 0;

@@ -136,6 +136,15 @@ function waitFor(child: ChildProcess, stream: "stdout" | "stderr", pattern: RegE
   });
 }
 
+async function waitForListener(pair: VethPair, ns: string, port: number, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (pair.exec(ns, "ss", ["-Hltn", `sport = :${port}`]).trim() !== "") return;
+    await sleep(20);
+  }
+  throw new Error(`nothing listening on port ${port} in ${ns} after ${ms} ms`);
+}
+
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
@@ -157,7 +166,8 @@ export async function captureIperf(pair: VethPair, file: string, iperfArgs: stri
   const server = pair.spawn(pair.nsB, "iperf3", ["-s", "-1", "-p", String(port)]);
   const dump = pair.spawn(pair.nsA, "tcpdump", ["-i", pair.devA, "-s", "128", "-U", "-n", "-Z", "root", "-w", file, "tcp"]);
   try {
-    await Promise.all([waitFor(server, "stdout", /listening/i, 5000), waitFor(dump, "stderr", /listening on/, 5000)]);
+    // iperf3 buffers its "listening" line when stdout is a pipe: ask the kernel instead.
+    await Promise.all([waitForListener(pair, pair.nsB, port, 5000), waitFor(dump, "stderr", /listening on/, 5000)]);
     const out = pair.exec(pair.nsA, "iperf3", ["-c", pair.ipB, "-p", String(port), "-J", ...iperfArgs]);
     await sleep(200);
     dump.kill("SIGINT");
