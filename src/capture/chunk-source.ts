@@ -41,6 +41,8 @@ export class ChunkSource {
   end = 0;
   base = 0;
   eof = false;
+  /** Size of a regular file in bytes at open time; -1 for pipes and other streams. */
+  readonly size: number = -1;
   /** Next file position to read from (regular files), or -1 to read sequentially (pipes). */
   private readPos: number;
   private readonly fd: number;
@@ -67,6 +69,7 @@ export class ChunkSource {
     try {
       const st = fstatSync(this.fd);
       regular = st.isFile();
+      if (regular) this.size = st.size;
       if (st.isDirectory()) throw new CaptureIoError(`cannot read capture ${path}: is a directory`, path);
     } catch (e) {
       if (e instanceof CaptureIoError) {

@@ -24,7 +24,9 @@ export abstract class ReaderBase implements CaptureReader {
   readonly interfaces: CaptureInterface[] = [];
   protected done = false;
 
-  constructor(protected readonly src: ChunkSource) {}
+  constructor(protected readonly src: ChunkSource) {
+    this.stats.fileSize = src.size;
+  }
 
   abstract get format(): "pcap" | "pcapng" | "unknown";
   protected abstract read(pkt: PacketRef): boolean;

@@ -60,6 +60,8 @@ export class CaptureStats {
   frames = 0;
   /** File bytes consumed so far (for progress). */
   bytesRead = 0;
+  /** Total size of the input when known (regular file), else -1 (stdin pipe): progress = bytesRead / fileSize. */
+  fileSize = -1;
   /** Bytes skipped as unreadable garbage. */
   bytesSkipped = 0;
   /** pcapng blocks skipped because their type is unknown or irrelevant (ISB, NRB, DSB, ...). */
