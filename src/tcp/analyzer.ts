@@ -125,8 +125,8 @@ export class TcpAnalyzer {
       r.windowSize = window;
       r.scaleFactor = 0;
     } else if (fwd.winScale >= 0) {
-      r.windowSize = window * 2 ** fwd.winScale;
-      r.scaleFactor = 2 ** fwd.winScale;
+      r.windowSize = window << fwd.winScale;
+      r.scaleFactor = 1 << fwd.winScale;
     } else {
       r.windowSize = window;
       r.scaleFactor = fwd.winScale;
@@ -238,7 +238,7 @@ export class TcpAnalyzer {
       const outstanding = seqGt(fwd.nextseq, rev.lastack) ? seqSub(fwd.nextseq, rev.lastack) : 0;
       fwd.peerScale.sample(outstanding, rev.window, fwd.maxSegment);
       const k = fwd.peerScale.shift;
-      if (k >= 0 && (flags & SFR) === 0 && ((seq + seglen) >>> 0) === ((rev.lastack + rev.window * 2 ** k) >>> 0)) {
+      if (k >= 0 && (flags & SFR) === 0 && ((seq + seglen) >>> 0) === ((rev.lastack + (rev.window << k)) >>> 0)) {
         r.windowFullInferred = true;
         fwd.windowFullInferred++;
       }
@@ -247,7 +247,7 @@ export class TcpAnalyzer {
       const k = rev.peerScale.shift;
       if (k >= 0) {
         r.scaleInferred = k;
-        r.windowInferred = window * 2 ** k;
+        r.windowInferred = window << k;
       }
     }
 

@@ -96,7 +96,7 @@ export class LimitTracker {
         this.small[c] = 0;
         continue;
       }
-      const adv = raw * 2 ** (shift >= 0 ? shift : c);
+      const adv = raw << (shift >= 0 ? shift : c); // raw ≤ 65535, shift ≤ 14: fits in int32
       this.small[c] = adv <= 2 * mss ? 1 : 0;
       if (outstanding > 0) {
         if (adv === 0 || adv - outstanding < mss) this.cat[c] = RWND;

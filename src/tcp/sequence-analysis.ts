@@ -82,7 +82,7 @@ export function analyzeSequence(
     // WINDOW FULL: only with a known (or "not used") scale; the peer's first window after its SYN is unscaled.
     if (seglen > 0 && rev.winScale !== -1 && sfr === 0) {
       const shift = rev.isFirstAck ? 0 : rev.winScale === -2 ? 0 : rev.winScale;
-      if (((seq + seglen) >>> 0) === ((rev.lastack + rev.window * 2 ** shift) >>> 0)) fl |= TcpFlag.window_full;
+      if (((seq + seglen) >>> 0) === ((rev.lastack + (rev.window << shift)) >>> 0)) fl |= TcpFlag.window_full;
     }
     // KEEP ALIVE ACK
     if (

@@ -11,6 +11,9 @@
  * smaller than it was, which only weakens the bound (never makes it wrong).
  */
 
+/** 2^k without Math.pow on the per-packet path. */
+const POW2 = Float64Array.from({ length: 16 }, (_, k) => 2 ** k);
+
 export class ScaleInference {
   samples = 0;
   /** Smallest shift consistent with every sample so far (-1 before the first sample). */
@@ -30,7 +33,7 @@ export class ScaleInference {
     if (ratio > 1) {
       k = Math.ceil(Math.log2(ratio));
       // log2 rounding at exact powers of two
-      if (raw * 2 ** (k - 1) >= inFlight) k--;
+      if (raw * POW2[k - 1]! >= inFlight) k--;
     }
     if (k > 14) {
       this.impossible++;
@@ -38,7 +41,7 @@ export class ScaleInference {
     }
     if (ratio > this.maxRatio) this.maxRatio = ratio;
     if (k > this.shift) this.shift = k;
-    const edge = raw * 2 ** k;
+    const edge = raw * POW2[k]!;
     if (inFlight > edge - (mss > 0 ? mss : 1)) this.nearFull[k]!++;
   }
 
