@@ -70,3 +70,6 @@ export const getpid = lib.func("int getpid()");
 /** ppoll(fds, nfds, tmo_p, sigmask): `fds` is a Buffer of struct pollfd {int fd; short events; short revents}. */
 export const ppoll = lib.func("int ppoll(void *fds, unsigned long nfds, const void *tmo, const void *sigmask)");
 export const prctl = lib.func("int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)");
+export const gettid = lib.func("int gettid()");
+/** sched_setscheduler(tid, policy, &param): param is a Buffer holding struct sched_param {int prio}. */
+export const sched_setscheduler = lib.func("int sched_setscheduler(int pid, int policy, const void *param)");

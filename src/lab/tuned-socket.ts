@@ -176,16 +176,20 @@ function localPort(fd: number): number {
   return sa.readUInt16BE(2);
 }
 
-export interface TunedConnection {
-  socket: net.Socket;
+export interface TunedFd {
   fd: number;
   report: TuningReport;
   /** Time connect() took until the handshake completed, ms. */
   connectMs: number;
+  address: string;
+  family: 4 | 6;
 }
 
-/** A client socket configured before connect(), connected, and wrapped in a net.Socket. */
-export async function connectTuned(host: string, port: number, tuning: SocketTuning, timeoutMs = 10_000): Promise<TunedConnection> {
+/**
+ * A client socket configured before connect() and connected; returned as a raw non-blocking fd
+ * (the bulk sender drives it with send(2) directly). The caller owns and closes the fd.
+ */
+export async function connectTunedFd(host: string, port: number, tuning: SocketTuning, timeoutMs = 10_000): Promise<TunedFd> {
   const { family, address } = await resolve(host);
   const fd = check(socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) as number, "socket");
   try {
@@ -200,14 +204,21 @@ export async function connectTuned(host: string, port: number, tuning: SocketTun
     }
     const soError = getIntOpt(fd, SOL_SOCKET, SO_ERROR);
     if (soError !== 0) throw new ConnectError(errnoName(soError), `connect to ${address} port ${port}: ${errnoName(soError)} ${strerror(soError)}`);
-    const connectMs = performance.now() - t0;
-    const report = tuningReport(fd, tuning);
-    const sock = new net.Socket({ fd, readable: true, writable: true });
-    return { socket: sock, fd, report, connectMs };
+    return { fd, report: tuningReport(fd, tuning), connectMs: performance.now() - t0, address, family };
   } catch (e) {
     close(fd);
     throw e;
   }
+}
+
+export interface TunedConnection extends TunedFd {
+  socket: net.Socket;
+}
+
+/** A client socket configured before connect(), connected, and wrapped in an ordinary net.Socket. */
+export async function connectTuned(host: string, port: number, tuning: SocketTuning, timeoutMs = 10_000): Promise<TunedConnection> {
+  const c = await connectTunedFd(host, port, tuning, timeoutMs);
+  return { ...c, socket: new net.Socket({ fd: c.fd, readable: true, writable: true }) };
 }
 
 /** ppoll(POLLOUT) in ≤ 2 ms slices, yielding to the event loop between slices. */

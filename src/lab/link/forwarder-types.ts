@@ -22,6 +22,8 @@ export interface ForwarderConfig {
   pcapSide: "a" | "b";
   /** How long before a due time the worker stops sleeping and spins, µs. */
   spinUs: number;
+  /** SCHED_FIFO priority for the worker thread (1–99), 0 = normal scheduling. */
+  realtime: number;
   ctrl: SharedArrayBuffer;
   stats: SharedArrayBuffer;
 }

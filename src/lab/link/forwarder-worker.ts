@@ -22,13 +22,14 @@
  */
 import { workerData, parentPort } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
-import { errno, ppoll, prctl, read, write } from "../../kernel/libc.js";
+import { errno, gettid, ppoll, prctl, read, sched_setscheduler, write } from "../../kernel/libc.js";
 import { PcapSink } from "./pcap-sink.js";
 import { STAT, STAT_STRIDE, type ForwarderConfig } from "./forwarder-types.js";
 
 const PR_SET_TIMERSLACK = 29;
 const EAGAIN = 11;
 const POLLIN = 1;
+const SCHED_FIFO = 1;
 
 const cfg = workerData as ForwarderConfig;
 const ctrl = new Int32Array(cfg.ctrl);
@@ -177,7 +178,16 @@ function releaseDue(d: Direction): void {
 
 const scratch = Buffer.alloc(slotSize);
 prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
-parentPort!.postMessage({ type: "ready" });
+// A link does not pause because the machine is busy: with root, this thread runs SCHED_FIFO (it
+// sleeps in ppoll between packets and spins at most spinUs per release, and the kernel's RT
+// throttling keeps 5 % of each CPU for others). Without the privilege it stays a normal thread.
+let realtime = false;
+if (cfg.realtime) {
+  const param = Buffer.alloc(4);
+  param.writeInt32LE(cfg.realtime, 0);
+  realtime = (sched_setscheduler(gettid(), SCHED_FIFO, param) as number) === 0;
+}
+parentPort!.postMessage({ type: "ready", realtime });
 
 while (Atomics.load(ctrl, 0) === 0) {
   releaseDue(ab);

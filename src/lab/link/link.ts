@@ -58,6 +58,8 @@ export interface LinkOptions {
   /** Name prefix (tests use their own). Must match /^tcpwin(-[a-z]+)?$/ so sweeps find it. */
   prefix?: string;
   spinUs?: number;
+  /** SCHED_FIFO priority of the forwarding thread (default 10; 0 = normal scheduling). */
+  realtime?: number;
 }
 
 export interface LinkInfo {
@@ -192,6 +194,7 @@ export class LabLink {
       pcapPath: opts.pcapPath ?? null,
       pcapSide: opts.pcapSide ?? "a",
       spinUs: opts.spinUs ?? 200,
+      realtime: opts.realtime ?? 10,
     });
   }
 

@@ -1,0 +1,248 @@
+/**
+ * @module lab/validate
+ * `tcpwin lab validate`: the model against reality. For each grid cell (receiver SO_RCVBUF × RTT ×
+ * MSS) a lab link is built with that RTT and MTU = MSS + 40 (timestamps off by default, so each
+ * segment carries exactly MSS bytes, as in the incident), `tcpwin lab serve` runs in side B with
+ * the SO_RCVBUF, `tcpwin lab send` in side A moves the bytes, and the measured time is set against
+ * the model's prediction. Cells sharing RTT and MSS share one link.
+ *
+ * The two tcpwin processes are started with `selfCommand` (this very program), so what is
+ * validated is the shipped CLI, not a test double. Also checks the emulator's RTT as the kernel
+ * sees it (tcp_info min_rtt of every transfer) and, optionally, as iperf3 reports it (-J
+ * mean_rtt, at a light 10 Mbit/s load so that no queue builds up).
+ */
+import type { ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
+import { TcpwinError } from "../errors.js";
+import { LabLink } from "./link/link.js";
+import { netnsHasTcpListener, pidInNetns } from "./link/session.js";
+import type { TransferResult } from "./bulk/sender.js";
+
+export interface GridCell {
+  /** Receiver's SO_RCVBUF; null = kernel default (autotuning). */
+  rcvbuf: number | null;
+  rttMs: number;
+  mss: number;
+}
+
+export const FULL_GRID = {
+  rcvbuf: [1024, 4096, 16384, null] as (number | null)[],
+  rttMs: [0.5, 1.66, 5],
+  mss: [574, 1448],
+};
+
+/** The incident's transfer: RocketMQ REGISTER_BROKER body. */
+export const INCIDENT_BYTES = 2_079_208;
+
+export function gridCells(g: { rcvbuf: (number | null)[]; rttMs: number[]; mss: number[] }): GridCell[] {
+  const out: GridCell[] = [];
+  for (const rttMs of g.rttMs) for (const mss of g.mss) for (const rcvbuf of g.rcvbuf) out.push({ rcvbuf, rttMs, mss });
+  return out;
+}
+
+/** CI subset: the incident's cell, a 4096 cell, and a default-buffer cell, all at 1.66 ms. */
+export const QUICK_CELLS: GridCell[] = [
+  { rcvbuf: 1024, rttMs: 1.66, mss: 574 },
+  { rcvbuf: 4096, rttMs: 1.66, mss: 574 },
+  { rcvbuf: 16384, rttMs: 1.66, mss: 1448 },
+  { rcvbuf: null, rttMs: 1.66, mss: 1448 },
+];
+
+export interface CellResult {
+  rcvbuf: number | null;
+  rtt_ms: number;
+  mss: number;
+  size: number;
+  measured_ms: number | null;
+  predicted_ms: number | null;
+  /** measured / predicted − 1. */
+  error: number | null;
+  /** The model's bound: only "window" cells are held to the tolerance. */
+  bottleneck: string | null;
+  window_limited: boolean;
+  pass: boolean | null;
+  model_window: number | null;
+  snd_wnd: number | null;
+  snd_mss: number | null;
+  min_rtt_ms: number | null;
+  /** min_rtt / configured RTT − 1. */
+  rtt_error: number | null;
+  rwnd_limited_share: number | null;
+  total_retrans: number | null;
+  failure?: string;
+}
+
+export interface ValidateOptions {
+  cells: GridCell[];
+  size: number;
+  timestamps: boolean;
+  tolerance: number;
+  /** argv prefix that runs tcpwin (e.g. [node, bin/tcpwin.js]). */
+  selfCommand: string[];
+  port?: number;
+  timeoutMs?: number;
+  onCell?: (r: CellResult) => void;
+  onProgress?: (line: string) => void;
+  prefix?: string;
+}
+
+function shellQuote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+function collect(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((r) => child.once("exit", (code) => r({ code, stdout, stderr })));
+}
+
+async function waitListener(link: LabLink, child: ChildProcess, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new TcpwinError("server_exited", `lab serve exited with status ${child.exitCode} before listening`);
+    if (child.pid !== undefined && pidInNetns(child.pid, link.nsOf("b")) && netnsHasTcpListener(child.pid)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new TcpwinError("server_timeout", `lab serve did not listen within ${ms} ms`);
+}
+
+/** One cell on an existing link (its RTT/MTU must match). */
+export async function runCell(link: LabLink, cell: GridCell, opts: ValidateOptions): Promise<CellResult> {
+  const port = opts.port ?? 5202;
+  const base: CellResult = {
+    rcvbuf: cell.rcvbuf,
+    rtt_ms: cell.rttMs,
+    mss: cell.mss,
+    size: opts.size,
+    measured_ms: null,
+    predicted_ms: null,
+    error: null,
+    bottleneck: null,
+    window_limited: false,
+    pass: null,
+    model_window: null,
+    snd_wnd: null,
+    snd_mss: null,
+    min_rtt_ms: null,
+    rtt_error: null,
+    rwnd_limited_share: null,
+    total_retrans: null,
+  };
+  const self = opts.selfCommand.map(shellQuote).join(" ");
+  const serveArgs = ["lab", "serve", "--port", String(port), "--count", "1", "--json"];
+  if (cell.rcvbuf !== null) serveArgs.push("--rcvbuf", String(cell.rcvbuf));
+  const server = link.spawnIn("b", `exec ${self} ${serveArgs.join(" ")}`, { stdio: "pipe" });
+  const serverOut = collect(server);
+  try {
+    await waitListener(link, server, 20_000);
+    const sendArgs = ["lab", "send", `${link.info.addr_b}:${port}`, "--size", String(opts.size), "--rtt", `${cell.rttMs}ms`, "--json"];
+    if (opts.timeoutMs) sendArgs.push("--timeout", `${opts.timeoutMs}ms`);
+    const client = link.spawnIn("a", `exec ${self} ${sendArgs.join(" ")}`, { stdio: "pipe" });
+    const out = await collect(client);
+    if (out.code !== 0) {
+      base.failure = `lab send exited with status ${out.code}: ${out.stderr.trim().split("\n").pop() ?? ""}`;
+      return base;
+    }
+    const line = out.stdout.trim().split("\n").pop() ?? "";
+    let r: TransferResult;
+    try {
+      r = JSON.parse(line) as TransferResult;
+    } catch {
+      base.failure = `lab send printed no JSON: ${JSON.stringify(line.slice(0, 200))}`;
+      return base;
+    }
+    base.measured_ms = r.elapsed_ms;
+    base.predicted_ms = r.predicted_ms;
+    base.error = Math.round((r.elapsed_ms / r.predicted_ms - 1) * 1000) / 1000;
+    base.bottleneck = r.model.bottleneck;
+    base.window_limited = r.model.bottleneck === "window";
+    base.pass = base.window_limited ? Math.abs(base.error) <= opts.tolerance : null;
+    base.model_window = r.model.window_bytes;
+    base.snd_wnd = r.snd_wnd;
+    base.snd_mss = r.snd_mss;
+    base.min_rtt_ms = r.kernel.min_rtt_us !== null ? r.kernel.min_rtt_us / 1000 : null;
+    base.rtt_error = base.min_rtt_ms !== null ? Math.round((base.min_rtt_ms / cell.rttMs - 1) * 1000) / 1000 : null;
+    base.rwnd_limited_share = r.kernel.rwnd_limited_share;
+    base.total_retrans = r.kernel.total_retrans;
+    return base;
+  } catch (e) {
+    base.failure = (e as Error).message;
+    return base;
+  } finally {
+    await link.stopChild(server);
+    await serverOut;
+  }
+}
+
+export async function runValidate(opts: ValidateOptions, guard?: (link: LabLink) => () => void): Promise<CellResult[]> {
+  const results: CellResult[] = [];
+  const groups = new Map<string, GridCell[]>();
+  for (const c of opts.cells) {
+    const k = `${c.rttMs}/${c.mss}`;
+    groups.set(k, [...(groups.get(k) ?? []), c]);
+  }
+  for (const cells of groups.values()) {
+    const { rttMs, mss } = cells[0]!;
+    const link = await LabLink.create({ rttMs, mtu: mss + 40 + (opts.timestamps ? 12 : 0), timestamps: opts.timestamps, prefix: opts.prefix });
+    const unguard = guard?.(link);
+    try {
+      for (const cell of cells) {
+        opts.onProgress?.(`cell SO_RCVBUF ${cell.rcvbuf ?? "default"}, RTT ${cell.rttMs} ms, MSS ${cell.mss}…`);
+        const r = await runCell(link, cell, opts);
+        results.push(r);
+        opts.onCell?.(r);
+      }
+    } finally {
+      link.close();
+      unguard?.();
+    }
+  }
+  return results;
+}
+
+export interface RttCheck {
+  rtt_ms: number;
+  tool: "iperf3";
+  mean_rtt_ms: number | null;
+  min_rtt_ms: number | null;
+  error: number | null;
+  pass: boolean | null;
+  failure?: string;
+}
+
+/** iperf3 through a link of `rttMs`: its -J mean_rtt (µs, from tcp_info srtt samples) vs configured. */
+export async function iperf3RttCheck(rttMs: number, tolerance: number, prefix?: string, guard?: (link: LabLink) => () => void): Promise<RttCheck> {
+  const out: RttCheck = { rtt_ms: rttMs, tool: "iperf3", mean_rtt_ms: null, min_rtt_ms: null, error: null, pass: null };
+  if (spawnSync("iperf3", ["--version"]).error) {
+    out.failure = "iperf3 is not installed";
+    return out;
+  }
+  const link = await LabLink.create({ rttMs, mtu: 1500, prefix });
+  const unguard = guard?.(link);
+  try {
+    const server = link.spawnArgv("b", ["iperf3", "-s", "-1", "-p", "5299"], { stdio: "ignore" });
+    await waitListener(link, server, 5000);
+    const client = link.spawnArgv("a", ["iperf3", "-c", link.info.addr_b, "-p", "5299", "-t", "2", "-b", "10M", "-J"], { stdio: "pipe" });
+    const res = await collect(client);
+    await link.stopChild(server);
+    const j = JSON.parse(res.stdout) as { end?: { streams?: { sender?: { mean_rtt?: number; min_rtt?: number } }[] }; error?: string };
+    const s = j.end?.streams?.[0]?.sender;
+    if (!s || s.mean_rtt === undefined) {
+      out.failure = `iperf3 gave no mean_rtt${j.error ? `: ${j.error}` : ""}`;
+      return out;
+    }
+    out.mean_rtt_ms = s.mean_rtt / 1000;
+    out.min_rtt_ms = s.min_rtt !== undefined ? s.min_rtt / 1000 : null;
+    out.error = Math.round((out.mean_rtt_ms / rttMs - 1) * 1000) / 1000;
+    out.pass = Math.abs(out.error) <= tolerance;
+    return out;
+  } catch (e) {
+    out.failure = (e as Error).message;
+    return out;
+  } finally {
+    link.close();
+    unguard?.();
+  }
+}
