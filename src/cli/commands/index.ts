@@ -6,9 +6,11 @@ import type { Command } from "commander";
 import { registerModel } from "./model.js";
 import { registerDemo } from "./demo.js";
 import { registerSockets } from "./sockets.js";
+import { registerLab } from "./lab.js";
 
 export function registerCommands(program: Command): void {
   registerModel(program);
   registerDemo(program);
   registerSockets(program);
+  registerLab(program);
 }
