@@ -154,3 +154,18 @@ test("stdin (-): a pipe, records spanning reads, same result as the file", () =>
   for (const r of rs) sum = (sum + r.data[r.data.length - 1]! + r.tsFrac) % 1e9;
   assert.deepEqual(out, { n: 300, sum, error: null });
 });
+
+test("stdin that is non-blocking and slow (EAGAIN) is waited for, not taken as EOF", () => {
+  const rs = recs(200, (i) => 100 + i);
+  const file = tempFile(pcapFile(rs));
+  const script = `import { openCapture, PacketRef } from "./src/capture/index.ts";
+    const r = openCapture("-"); const p = new PacketRef(); let n = 0; while (r.next(p)) n++; console.log(n, r.error === null);`;
+  // python sets O_NONBLOCK on fd 0 and execs node; the writer pauses mid-record.
+  const py = `import os,fcntl,sys; fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK); os.execvp(sys.argv[1], sys.argv[1:])`;
+  const res = spawnSync(
+    "sh",
+    ["-c", `(sleep 1; head -c 1000 '${file}'; sleep 0.5; tail -c +1001 '${file}') | python3 -c '${py}' '${process.execPath}' --import tsx --input-type=module -e '${script}'`],
+    { cwd: new URL("../..", import.meta.url).pathname, encoding: "utf8", timeout: 30000 },
+  );
+  assert.equal(res.stdout.trim(), "200 true", res.stderr);
+});
