@@ -52,8 +52,15 @@ export interface LiveFlag {
 
 /** The rcv_wscale a connection gets when nobody set SO_RCVBUF on it (or its listener). */
 export function defaultRcvWscale(m: MachineLimits): number {
-  return rcvbufToWindow({ mss: 1460, family: m.family, rmemMax: m.rmemMax, tcpRmem: m.tcpRmem }).wscale;
+  // Asked once per socket: remember it per limits object (the model builds explanation text).
+  let w = wscaleCache.get(m);
+  if (w === undefined) {
+    w = rcvbufToWindow({ mss: 1460, family: m.family, rmemMax: m.rmemMax, tcpRmem: m.tcpRmem }).wscale;
+    wscaleCache.set(m, w);
+  }
+  return w;
 }
+const wscaleCache = new WeakMap<MachineLimits, number>();
 
 /** Inference: was SO_RCVBUF set on this socket (or inherited from its listener)? */
 export function rcvbufLockGuess(s: LiveSocketFacts, m: MachineLimits): { locked: boolean; reason: string } | undefined {

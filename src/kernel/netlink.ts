@@ -244,6 +244,33 @@ export function decodeDiagBatch(
   onSocket: (s: DiagSocket) => void,
   want?: (inode: number) => boolean,
 ): void {
+  walkBatch(buf, len, state, (dv, body, bodyLen, base) => decodeInetDiagMsg(dv, body, bodyLen, state, base, onSocket, want));
+}
+
+/**
+ * The zero-copy form: `onView` gets one reused DiagMsgView bound to each socket message whose
+ * inode `want` accepts; it is valid only until `onView` returns (the next message rebinds it).
+ */
+export function viewDiagBatch(
+  buf: Uint8Array,
+  len: number,
+  state: DumpState,
+  view: DiagMsgView,
+  onView: (v: DiagMsgView) => void,
+  want?: (inode: number) => boolean,
+): void {
+  walkBatch(buf, len, state, (dv, body, bodyLen, base) => {
+    if (bodyLen >= INET_DIAG_MSG_LEN && want !== undefined && !want(dv.getUint32(body + 68, true))) {
+      state.skipped++;
+      return;
+    }
+    if (!view.bind(dv, body, bodyLen, state, base)) return;
+    state.sockets++;
+    onView(view);
+  });
+}
+
+function walkBatch(buf: Uint8Array, len: number, state: DumpState, onMsg: (dv: DataView, body: number, bodyLen: number, base: number) => void): void {
   const dv = new DataView(buf.buffer, buf.byteOffset, Math.min(len, buf.byteLength));
   const end = Math.min(len, buf.byteLength);
   let o = 0;
@@ -267,7 +294,7 @@ export function decodeDiagBatch(
     const body = o + NLMSG_HDRLEN;
     const bodyLen = mlen - NLMSG_HDRLEN;
     if (type === SOCK_DIAG_BY_FAMILY) {
-      decodeInetDiagMsg(dv, body, bodyLen, state, base, onSocket, want);
+      onMsg(dv, body, bodyLen, base);
     } else if (type === NLMSG_DONE) {
       state.done = true;
       // The dump's status: 0, or -errno (-ENOENT when the kernel has no handler for the protocol).
@@ -292,6 +319,8 @@ export function decodeDiagBatch(
   state.streamOffset += end;
 }
 
+let decodeView: DiagMsgViewImpl | undefined;
+
 function decodeInetDiagMsg(
   dv: DataView,
   o: number,
@@ -301,75 +330,214 @@ function decodeInetDiagMsg(
   onSocket: (s: DiagSocket) => void,
   want: ((inode: number) => boolean) | undefined,
 ): void {
-  if (len < INET_DIAG_MSG_LEN) {
-    state.errors.push({ code: "short_inet_diag_msg", offset: base + NLMSG_HDRLEN, need: INET_DIAG_MSG_LEN, have: len });
-    return;
-  }
-  const inode = dv.getUint32(o + 68, true);
-  if (want !== undefined && !want(inode)) {
+  if (len >= INET_DIAG_MSG_LEN && want !== undefined && !want(dv.getUint32(o + 68, true))) {
     state.skipped++;
     return;
   }
-  const family = dv.getUint8(o);
-  const v6 = family === AF_INET6;
+  const v = (decodeView ??= new DiagMsgViewImpl());
+  if (!v.bind(dv, o, len, state, base)) return;
   const s: DiagSocket = {
-    family,
-    state: dv.getUint8(o + 1),
-    timer: dv.getUint8(o + 2),
-    retrans: dv.getUint8(o + 3),
-    sport: dv.getUint16(o + 4, false),
-    dport: dv.getUint16(o + 6, false),
-    src: v6 ? formatIPv6(dv, o + 8) : ipv4(dv, o + 8),
-    dst: v6 ? formatIPv6(dv, o + 24) : ipv4(dv, o + 24),
-    ifindex: dv.getUint32(o + 40, true),
-    cookie: dv.getUint32(o + 44, true) + dv.getUint32(o + 48, true) * 4294967296,
-    expires: dv.getUint32(o + 52, true),
-    rqueue: dv.getUint32(o + 56, true),
-    wqueue: dv.getUint32(o + 60, true),
-    uid: dv.getUint32(o + 64, true),
-    inode,
+    family: v.family,
+    state: v.state,
+    timer: v.timer,
+    retrans: v.retrans,
+    sport: v.sport,
+    dport: v.dport,
+    src: v.src,
+    dst: v.dst,
+    ifindex: v.ifindex,
+    cookie: v.cookie,
+    expires: v.expires,
+    rqueue: v.rqueue,
+    wqueue: v.wqueue,
+    uid: v.uid,
+    inode: v.inode,
   };
-  // Attributes: rtattr {u16 len (incl. header, excl. padding), u16 type}, 4-byte aligned.
-  const end = o + len;
-  let a = o + INET_DIAG_MSG_LEN;
-  while (a + 4 <= end) {
-    const alen = dv.getUint16(a, true);
-    const atype = dv.getUint16(a + 2, true) & 0x3fff;
-    if (alen < 4 || a + alen > end) {
-      state.errors.push({ code: "bad_attribute", offset: base + NLMSG_HDRLEN + (a - o), type: atype, need: alen, have: end - a });
-      break;
-    }
-    const p = a + 4;
-    const plen = alen - 4;
-    switch (atype) {
-      case INET_DIAG.INFO:
-        if (plen >= TCP_INFO_MIN_LEN) s.info = decodeTcpInfoAt(dv, p, plen);
-        else if (plen > 0) state.errors.push({ code: "short_tcp_info", offset: base + NLMSG_HDRLEN + (p - o), need: TCP_INFO_MIN_LEN, have: plen });
-        break;
-      case INET_DIAG.SKMEMINFO:
-        if (plen >= 8) s.skmem = skmem(dv, p, plen);
-        else state.errors.push({ code: "short_skmeminfo", offset: base + NLMSG_HDRLEN + (p - o), need: 8, have: plen });
-        break;
-      case INET_DIAG.MEMINFO:
-        if (plen >= 16) s.meminfo = { rmem: dv.getUint32(p, true), wmem: dv.getUint32(p + 4, true), fmem: dv.getUint32(p + 8, true), tmem: dv.getUint32(p + 12, true) };
-        break;
-      case INET_DIAG.CONG:
-        s.cong = cstring(dv, p, plen);
-        break;
-      case INET_DIAG.SHUTDOWN:
-        if (plen >= 1) s.shutdown = dv.getUint8(p);
-        break;
-      default:
-        break; // INET_DIAG_PAD, CGROUP_ID, SOCKOPT, ... not needed here.
-    }
-    a += (alen + 3) & ~3;
+  if (v.infoLen > 0) s.info = decodeTcpInfoAt(dv, v.infoAt, v.infoLen);
+  if (v.skmemLen > 0) s.skmem = skmem(dv, v.skmemAt, v.skmemLen);
+  else if (v.memAt >= 0) {
+    // Kernels before 3.6 have no SKMEMINFO: keep the older MEMINFO.
+    const m = v.memAt;
+    s.meminfo = { rmem: dv.getUint32(m, true), wmem: dv.getUint32(m + 4, true), fmem: dv.getUint32(m + 8, true), tmem: dv.getUint32(m + 12, true) };
   }
+  if (v.congAt >= 0) s.cong = v.cong!;
+  if (v.shutdown >= 0) s.shutdown = v.shutdown;
   state.sockets++;
   onSocket(s);
 }
 
+/**
+ * A re-bindable view of one inet_diag_msg and the positions of its attributes (STYLE §2).
+ * `bind` checks every length once and records problems in the DumpState; afterwards the getters
+ * read without checks. Offsets are into `dv` (the whole recv buffer).
+ */
+export interface DiagMsgView {
+  readonly dv: DataView;
+  /** Offset of the inet_diag_msg body. */
+  readonly o: number;
+  readonly family: number;
+  readonly state: number;
+  readonly timer: number;
+  readonly retrans: number;
+  readonly sport: number;
+  readonly dport: number;
+  readonly src: string;
+  readonly dst: string;
+  readonly ifindex: number;
+  readonly cookie: number;
+  readonly expires: number;
+  readonly rqueue: number;
+  readonly wqueue: number;
+  readonly uid: number;
+  readonly inode: number;
+  /** tcp_info payload offset and length (0 = not sent / too short). */
+  readonly infoAt: number;
+  readonly infoLen: number;
+  readonly skmemAt: number;
+  /** SKMEMINFO payload length in bytes (0 = absent). */
+  readonly skmemLen: number;
+  readonly memAt: number;
+  readonly congAt: number;
+  readonly cong: string | undefined;
+  /** SHUTDOWN byte, -1 when absent. */
+  readonly shutdown: number;
+  bind(dv: DataView, o: number, len: number, state: DumpState, base: number): boolean;
+}
+
+export class DiagMsgViewImpl implements DiagMsgView {
+  dv: DataView = new DataView(new ArrayBuffer(0));
+  o = 0;
+  infoAt = 0;
+  infoLen = 0;
+  skmemAt = 0;
+  skmemLen = 0;
+  memAt = -1;
+  congAt = -1;
+  congLen = 0;
+  shutdown = -1;
+
+  bind(dv: DataView, o: number, len: number, state: DumpState, base: number): boolean {
+    if (len < INET_DIAG_MSG_LEN) {
+      state.errors.push({ code: "short_inet_diag_msg", offset: base + NLMSG_HDRLEN, need: INET_DIAG_MSG_LEN, have: len });
+      return false;
+    }
+    this.dv = dv;
+    this.o = o;
+    this.infoAt = 0;
+    this.infoLen = 0;
+    this.skmemAt = 0;
+    this.skmemLen = 0;
+    this.memAt = -1;
+    this.congAt = -1;
+    this.congLen = 0;
+    this.shutdown = -1;
+    // Attributes: rtattr {u16 len (incl. header, excl. padding), u16 type}, 4-byte aligned.
+    const end = o + len;
+    let a = o + INET_DIAG_MSG_LEN;
+    while (a + 4 <= end) {
+      const alen = dv.getUint16(a, true);
+      const atype = dv.getUint16(a + 2, true) & 0x3fff;
+      if (alen < 4 || a + alen > end) {
+        state.errors.push({ code: "bad_attribute", offset: base + NLMSG_HDRLEN + (a - o), type: atype, need: alen, have: end - a });
+        break;
+      }
+      const p = a + 4;
+      const plen = alen - 4;
+      switch (atype) {
+        case INET_DIAG.INFO:
+          if (plen >= TCP_INFO_MIN_LEN) {
+            this.infoAt = p;
+            this.infoLen = plen;
+          } else if (plen > 0) state.errors.push({ code: "short_tcp_info", offset: base + NLMSG_HDRLEN + (p - o), need: TCP_INFO_MIN_LEN, have: plen });
+          break;
+        case INET_DIAG.SKMEMINFO:
+          if (plen >= 8) {
+            this.skmemAt = p;
+            this.skmemLen = plen & ~3;
+          } else state.errors.push({ code: "short_skmeminfo", offset: base + NLMSG_HDRLEN + (p - o), need: 8, have: plen });
+          break;
+        case INET_DIAG.MEMINFO:
+          if (plen >= 16) this.memAt = p;
+          break;
+        case INET_DIAG.CONG:
+          this.congAt = p;
+          this.congLen = plen;
+          break;
+        case INET_DIAG.SHUTDOWN:
+          if (plen >= 1) this.shutdown = dv.getUint8(p);
+          break;
+        default:
+          break; // INET_DIAG_PAD, CGROUP_ID, SOCKOPT, ... not needed here.
+      }
+      a += (alen + 3) & ~3;
+    }
+    return true;
+  }
+
+  get family(): number {
+    return this.dv.getUint8(this.o);
+  }
+  get state(): number {
+    return this.dv.getUint8(this.o + 1);
+  }
+  get timer(): number {
+    return this.dv.getUint8(this.o + 2);
+  }
+  get retrans(): number {
+    return this.dv.getUint8(this.o + 3);
+  }
+  get sport(): number {
+    return this.dv.getUint16(this.o + 4, false);
+  }
+  get dport(): number {
+    return this.dv.getUint16(this.o + 6, false);
+  }
+  get src(): string {
+    return this.family === AF_INET6 ? formatIPv6(this.dv, this.o + 8) : ipv4(this.dv, this.o + 8);
+  }
+  get dst(): string {
+    return this.family === AF_INET6 ? formatIPv6(this.dv, this.o + 24) : ipv4(this.dv, this.o + 24);
+  }
+  get ifindex(): number {
+    return this.dv.getUint32(this.o + 40, true);
+  }
+  get cookie(): number {
+    return this.dv.getUint32(this.o + 44, true) + this.dv.getUint32(this.o + 48, true) * 4294967296;
+  }
+  get expires(): number {
+    return this.dv.getUint32(this.o + 52, true);
+  }
+  get rqueue(): number {
+    return this.dv.getUint32(this.o + 56, true);
+  }
+  get wqueue(): number {
+    return this.dv.getUint32(this.o + 60, true);
+  }
+  get uid(): number {
+    return this.dv.getUint32(this.o + 64, true);
+  }
+  get inode(): number {
+    return this.dv.getUint32(this.o + 68, true);
+  }
+  get cong(): string | undefined {
+    return this.congAt < 0 ? undefined : cstring(this.dv, this.congAt, this.congLen);
+  }
+  /** sk_meminfo word `i` (SK_MEMINFO_*), or undefined when the kernel sent fewer. */
+  skmemWord(i: number): number | undefined {
+    return i * 4 + 4 <= this.skmemLen ? this.dv.getUint32(this.skmemAt + i * 4, true) : undefined;
+  }
+}
+
+// A host has few distinct addresses: intern their text so 100 k sockets share a handful of strings.
+const v4Cache = new Map<number, string>();
 function ipv4(dv: DataView, o: number): string {
-  return `${dv.getUint8(o)}.${dv.getUint8(o + 1)}.${dv.getUint8(o + 2)}.${dv.getUint8(o + 3)}`;
+  const key = dv.getUint32(o, false);
+  let s = v4Cache.get(key);
+  if (s === undefined) {
+    s = `${key >>> 24}.${(key >>> 16) & 0xff}.${(key >>> 8) & 0xff}.${key & 0xff}`;
+    if (v4Cache.size < 65536) v4Cache.set(key, s);
+  }
+  return s;
 }
 
 function skmem(dv: DataView, p: number, plen: number): SkMemInfo {

@@ -16,9 +16,12 @@ import {
   ALL_STATES_MASK,
   decodeDiagBatch,
   DEFAULT_EXT,
+  DiagMsgViewImpl,
   DumpState,
   encodeInetDiagReq,
   NETLINK_SOCK_DIAG,
+  viewDiagBatch,
+  type DiagMsgView,
   type DiagDecodeError,
   type DiagSocket,
 } from "./netlink.js";
@@ -85,6 +88,45 @@ export class SockDiagError extends TcpwinError {
  * when the netlink socket cannot be used; malformed replies are reported in `errors`.
  */
 export function dumpTcpSockets(filter: DumpFilter = {}): DumpResult {
+  const out: DiagSocket[] = [];
+  const seen = new Set<number>();
+  let duplicates = 0;
+  const onSocket = (s: DiagSocket): void => {
+    if (seen.has(s.cookie)) {
+      duplicates++;
+      return;
+    }
+    seen.add(s.cookie);
+    out.push(s);
+  };
+  const r = runDump(filter, (buf, n, state) => decodeDiagBatch(buf, n, state, onSocket, filter.want));
+  return { sockets: out, errors: r.errors, duplicates, messages: r.messages, bytes: r.bytes };
+}
+
+/**
+ * The streaming form for large outputs: `onView` sees each socket through one reused view of the
+ * recv buffer (valid only during the call); nothing is allocated per socket. Same filters, same
+ * dedupe by cookie, same errors as dumpTcpSockets.
+ */
+export function streamTcpSockets(filter: DumpFilter, onView: (v: DiagMsgView) => void): Omit<DumpResult, "sockets"> {
+  const seen = new Set<number>();
+  let duplicates = 0;
+  const view = new DiagMsgViewImpl();
+  const each = (v: DiagMsgView): void => {
+    const c = v.cookie;
+    if (seen.has(c)) {
+      duplicates++;
+      return;
+    }
+    seen.add(c);
+    onView(v);
+  };
+  const r = runDump(filter, (buf, n, state) => viewDiagBatch(buf, n, state, view, each, filter.want));
+  return { errors: r.errors, duplicates, messages: r.messages, bytes: r.bytes };
+}
+
+/** Send one request per family (and per port side), feed every reply batch to `handle`. */
+function runDump(filter: DumpFilter, handle: (buf: Buffer, n: number, state: DumpState) => void): { errors: DiagDecodeError[]; messages: number; bytes: number } {
   const states = filter.states ?? ALL_STATES_MASK;
   const ext = filter.ext ?? DEFAULT_EXT;
   const families = filter.families ?? [AF_INET, AF_INET6];
@@ -96,20 +138,9 @@ export function dumpTcpSockets(filter: DumpFilter = {}): DumpResult {
         ]
       : [{ sport: filter.sport ?? 0, dport: filter.dport ?? 0 }];
   const fd = check(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG) as number, "socket", "AF_NETLINK, NETLINK_SOCK_DIAG");
-  const out: DiagSocket[] = [];
-  const seen = new Set<number>();
   const errors: DiagDecodeError[] = [];
-  let duplicates = 0;
   let messages = 0;
   let bytes = 0;
-  const onSocket = (s: DiagSocket): void => {
-    if (seen.has(s.cookie)) {
-      duplicates++;
-      return;
-    }
-    seen.add(s.cookie);
-    out.push(s);
-  };
   try {
     recvBuf ??= Buffer.allocUnsafe(RECV_BUF_BYTES);
     const buf = recvBuf;
@@ -129,7 +160,7 @@ export function dumpTcpSockets(filter: DumpFilter = {}): DumpResult {
           }
           if (n === 0) break;
           filter.onRaw?.(buf.subarray(0, n));
-          decodeDiagBatch(buf, n, state, onSocket, filter.want);
+          handle(buf, n, state);
           // A truncated or garbled batch leaves the stream unsynchronised: stop this dump.
           if (state.errors.some((e) => e.code === "truncated_message" || e.code === "bad_message_length")) break;
         }
@@ -144,7 +175,7 @@ export function dumpTcpSockets(filter: DumpFilter = {}): DumpResult {
   } finally {
     close(fd);
   }
-  return { sockets: out, errors, duplicates, messages, bytes };
+  return { errors, messages, bytes };
 }
 
 function dumpErrorMessage(e: number, family: number): string {

@@ -9,9 +9,9 @@
  * socket that closed in between just has no owner, and one whose process could not be read is
  * marked `owner_unknown`.
  */
-import { dumpTcpSockets, type DumpFilter } from "./sock-diag.js";
+import { dumpTcpSockets, streamTcpSockets, type DumpFilter } from "./sock-diag.js";
 import { commOf, mapSocketInodes, type InodeOwners } from "./proc-fd.js";
-import { AF_INET6, formatIPv6, type DiagDecodeError, type DiagSocket } from "./netlink.js";
+import { AF_INET6, formatIPv6, type DiagDecodeError, type DiagMsgView, type DiagSocket } from "./netlink.js";
 import { TcpwinError } from "../errors.js";
 
 /** An address (and/or port) to match one end of a socket against. */
@@ -105,6 +105,43 @@ export function listTcpSockets(q: SocketQuery = {}): SocketList {
     attachOwners(sockets, map, procRoot);
     out.owners = { processes: map.processes, unreadable: map.unreadable, unreadablePids: map.unreadablePids };
   }
+  return out;
+}
+
+/**
+ * The streaming form of listTcpSockets for big outputs: `onView` sees each matching socket through
+ * a reused view (valid during the call only) plus the owner map when owners were asked for. Here
+ * /proc is walked *before* the dump (a socket opened in between has no owner).
+ */
+export function streamTcpSocketsQuery(
+  q: SocketQuery,
+  onView: (v: DiagMsgView, owners: InodeOwners | undefined) => void,
+): { errors: DiagDecodeError[]; duplicates: number; owners?: OwnerStats } {
+  const procRoot = q.procRoot ?? "/proc";
+  let map: InodeOwners | undefined;
+  let want: ((inode: number) => boolean) | undefined;
+  if (q.pid !== undefined) {
+    map = mapSocketInodes({ pids: [q.pid], procRoot });
+    if (map.unreadable > 0) throw new ProcessNotReadableError(q.pid, "EACCES");
+    if (map.processes === 0) throw new ProcessNotReadableError(q.pid, "ENOENT");
+    const owned = map.owner;
+    want = (inode) => inode !== 0 && owned.has(inode);
+  } else if (q.owners) map = mapSocketInodes({ procRoot });
+  const filter: DumpFilter = { want };
+  if (q.states !== undefined) filter.states = q.states;
+  if (q.port !== undefined) filter.port = q.port;
+  if (q.src?.port !== undefined) filter.sport = q.src.port;
+  if (q.dst?.port !== undefined) filter.dport = q.dst.port;
+  if (q.families) filter.families = q.families;
+  const src = q.src?.addr !== undefined ? q.src : undefined;
+  const dst = q.dst?.addr !== undefined ? q.dst : undefined;
+  const r = streamTcpSockets(filter, (v) => {
+    if (src && !addrMatches(v.src, v.family, src)) return;
+    if (dst && !addrMatches(v.dst, v.family, dst)) return;
+    onView(v, map);
+  });
+  const out: { errors: DiagDecodeError[]; duplicates: number; owners?: OwnerStats } = { errors: r.errors, duplicates: r.duplicates };
+  if (map) out.owners = { processes: map.processes, unreadable: map.unreadable, unreadablePids: map.unreadablePids };
   return out;
 }
 

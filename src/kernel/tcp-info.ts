@@ -191,9 +191,107 @@ const u64 = (dv: DataView, o: number): number => dv.getUint32(o, true) + dv.getU
  * Host byte order is little-endian on every platform this runs on (x86-64, arm64).
  */
 export function decodeTcpInfoAt(dv: DataView, off: number, len: number): TcpInfo {
+  // Current kernels (6.18: 280 B) take one object literal: one hidden class, no transitions.
+  if (len >= 280) return decodeFull(dv, off, len);
+  return decodeByLength(dv, off, len);
+}
+
+function decodeFull(dv: DataView, off: number, len: number): TcpInfo {
   const b7 = dv.getUint8(off + 7);
   const ws = dv.getUint8(off + 6);
-  const t: TcpInfo = {
+  return {
+    length: len,
+    state: dv.getUint8(off),
+    ca_state: dv.getUint8(off + 1),
+    retransmits: dv.getUint8(off + 2),
+    probes: dv.getUint8(off + 3),
+    backoff: dv.getUint8(off + 4),
+    options: dv.getUint8(off + 5),
+    snd_wscale: ws & 0x0f,
+    rcv_wscale: ws >>> 4,
+    delivery_rate_app_limited: b7 & 1,
+    fastopen_client_fail: (b7 >>> 1) & 3,
+    rto: dv.getUint32(off + 8, true),
+    ato: dv.getUint32(off + 12, true),
+    snd_mss: dv.getUint32(off + 16, true),
+    rcv_mss: dv.getUint32(off + 20, true),
+    unacked: dv.getUint32(off + 24, true),
+    sacked: dv.getUint32(off + 28, true),
+    lost: dv.getUint32(off + 32, true),
+    retrans: dv.getUint32(off + 36, true),
+    fackets: dv.getUint32(off + 40, true),
+    last_data_sent: dv.getUint32(off + 44, true),
+    last_ack_sent: dv.getUint32(off + 48, true),
+    last_data_recv: dv.getUint32(off + 52, true),
+    last_ack_recv: dv.getUint32(off + 56, true),
+    pmtu: dv.getUint32(off + 60, true),
+    rcv_ssthresh: dv.getUint32(off + 64, true),
+    rtt: dv.getUint32(off + 68, true),
+    rttvar: dv.getUint32(off + 72, true),
+    snd_ssthresh: dv.getUint32(off + 76, true),
+    snd_cwnd: dv.getUint32(off + 80, true),
+    advmss: dv.getUint32(off + 84, true),
+    reordering: dv.getUint32(off + 88, true),
+    rcv_rtt: dv.getUint32(off + 92, true),
+    rcv_space: dv.getUint32(off + 96, true),
+    total_retrans: dv.getUint32(off + 100, true),
+    pacing_rate: u64(dv, off + 104),
+    max_pacing_rate: u64(dv, off + 112),
+    bytes_acked: u64(dv, off + 120),
+    bytes_received: u64(dv, off + 128),
+    segs_out: dv.getUint32(off + 136, true),
+    segs_in: dv.getUint32(off + 140, true),
+    notsent_bytes: dv.getUint32(off + 144, true),
+    min_rtt: dv.getUint32(off + 148, true),
+    data_segs_in: dv.getUint32(off + 152, true),
+    data_segs_out: dv.getUint32(off + 156, true),
+    delivery_rate: u64(dv, off + 160),
+    busy_time: u64(dv, off + 168),
+    rwnd_limited: u64(dv, off + 176),
+    sndbuf_limited: u64(dv, off + 184),
+    delivered: dv.getUint32(off + 192, true),
+    delivered_ce: dv.getUint32(off + 196, true),
+    bytes_sent: u64(dv, off + 200),
+    bytes_retrans: u64(dv, off + 208),
+    dsack_dups: dv.getUint32(off + 216, true),
+    reord_seen: dv.getUint32(off + 220, true),
+    rcv_ooopack: dv.getUint32(off + 224, true),
+    snd_wnd: dv.getUint32(off + 228, true),
+    rcv_wnd: dv.getUint32(off + 232, true),
+    rehash: dv.getUint32(off + 236, true),
+    total_rto: dv.getUint16(off + 240, true),
+    total_rto_recoveries: dv.getUint16(off + 242, true),
+    total_rto_time: dv.getUint32(off + 244, true),
+    received_ce: dv.getUint32(off + 248, true),
+    delivered_e1_bytes: dv.getUint32(off + 252, true),
+    delivered_e0_bytes: dv.getUint32(off + 256, true),
+    delivered_ce_bytes: dv.getUint32(off + 260, true),
+    received_e1_bytes: dv.getUint32(off + 264, true),
+    received_e0_bytes: dv.getUint32(off + 268, true),
+    received_ce_bytes: dv.getUint32(off + 272, true),
+    accecn_fail_mode: dv.getUint16(off + 276, true),
+    accecn_opt_seen: dv.getUint16(off + 278, true),
+  };
+}
+
+/**
+ * Older kernels (and forged short buffers): the 104-byte base, then each later field exactly
+ * when `offset + size <= len` — the rule the kernel's length implies. Table-driven: rare path.
+ */
+function decodeByLength(dv: DataView, off: number, len: number): TcpInfo {
+  const t = decodeBase(dv, off, len);
+  const rec = t as unknown as Record<string, number>;
+  for (const [name, o, size] of TCP_INFO_LATER_FIELDS) {
+    if (o + size > len) break; // fields are in offset order
+    rec[name] = size === 8 ? u64(dv, off + o) : size === 4 ? dv.getUint32(off + o, true) : dv.getUint16(off + o, true);
+  }
+  return t;
+}
+
+function decodeBase(dv: DataView, off: number, len: number): TcpInfo {
+  const b7 = dv.getUint8(off + 7);
+  const ws = dv.getUint8(off + 6);
+  return {
     length: len,
     state: dv.getUint8(off),
     ca_state: dv.getUint8(off + 1),
@@ -230,93 +328,46 @@ export function decodeTcpInfoAt(dv: DataView, off: number, len: number): TcpInfo
     rcv_space: dv.getUint32(off + 96, true),
     total_retrans: dv.getUint32(off + 100, true),
   };
-  // Each step: the kernel that added these fields sends at least this many bytes.
-  if (len < 120) return t;
-  t.pacing_rate = u64(dv, off + 104);
-  t.max_pacing_rate = u64(dv, off + 112);
-  if (len < 136) return t;
-  t.bytes_acked = u64(dv, off + 120);
-  t.bytes_received = u64(dv, off + 128);
-  if (len < 144) return t;
-  t.segs_out = dv.getUint32(off + 136, true);
-  t.segs_in = dv.getUint32(off + 140, true);
-  if (len < 160) {
-    // Partial groups do not occur in real kernels, but a field that fits is a field that was sent.
-    if (len >= 148) t.notsent_bytes = dv.getUint32(off + 144, true);
-    if (len >= 152) t.min_rtt = dv.getUint32(off + 148, true);
-    if (len >= 156) t.data_segs_in = dv.getUint32(off + 152, true);
-    return t;
-  }
-  t.notsent_bytes = dv.getUint32(off + 144, true);
-  t.min_rtt = dv.getUint32(off + 148, true);
-  t.data_segs_in = dv.getUint32(off + 152, true);
-  t.data_segs_out = dv.getUint32(off + 156, true);
-  if (len < 168) return t;
-  t.delivery_rate = u64(dv, off + 160);
-  if (len < 192) {
-    if (len >= 176) t.busy_time = u64(dv, off + 168);
-    if (len >= 184) t.rwnd_limited = u64(dv, off + 176);
-    return t;
-  }
-  t.busy_time = u64(dv, off + 168);
-  t.rwnd_limited = u64(dv, off + 176);
-  t.sndbuf_limited = u64(dv, off + 184);
-  if (len < 200) {
-    if (len >= 196) t.delivered = dv.getUint32(off + 192, true);
-    return t;
-  }
-  t.delivered = dv.getUint32(off + 192, true);
-  t.delivered_ce = dv.getUint32(off + 196, true);
-  if (len < 224) {
-    if (len >= 208) t.bytes_sent = u64(dv, off + 200);
-    if (len >= 216) t.bytes_retrans = u64(dv, off + 208);
-    if (len >= 220) t.dsack_dups = dv.getUint32(off + 216, true);
-    return t;
-  }
-  t.bytes_sent = u64(dv, off + 200);
-  t.bytes_retrans = u64(dv, off + 208);
-  t.dsack_dups = dv.getUint32(off + 216, true);
-  t.reord_seen = dv.getUint32(off + 220, true);
-  if (len < 232) {
-    if (len >= 228) t.rcv_ooopack = dv.getUint32(off + 224, true);
-    return t;
-  }
-  t.rcv_ooopack = dv.getUint32(off + 224, true);
-  t.snd_wnd = dv.getUint32(off + 228, true);
-  if (len < 240) {
-    if (len >= 236) t.rcv_wnd = dv.getUint32(off + 232, true);
-    return t;
-  }
-  t.rcv_wnd = dv.getUint32(off + 232, true);
-  t.rehash = dv.getUint32(off + 236, true);
-  if (len < 248) {
-    if (len >= 242) t.total_rto = dv.getUint16(off + 240, true);
-    if (len >= 244) t.total_rto_recoveries = dv.getUint16(off + 242, true);
-    return t;
-  }
-  t.total_rto = dv.getUint16(off + 240, true);
-  t.total_rto_recoveries = dv.getUint16(off + 242, true);
-  t.total_rto_time = dv.getUint32(off + 244, true);
-  if (len < 280) {
-    // Any AccECN counters that fit: 6.18 sends all of them (280 B).
-    let o = 248;
-    const names = ["received_ce", "delivered_e1_bytes", "delivered_e0_bytes", "delivered_ce_bytes", "received_e1_bytes", "received_e0_bytes", "received_ce_bytes"] as const;
-    for (const n of names) {
-      if (len < o + 4) break;
-      t[n] = dv.getUint32(off + o, true);
-      o += 4;
-    }
-    if (len >= 278) t.accecn_fail_mode = dv.getUint16(off + 276, true);
-    return t;
-  }
-  t.received_ce = dv.getUint32(off + 248, true);
-  t.delivered_e1_bytes = dv.getUint32(off + 252, true);
-  t.delivered_e0_bytes = dv.getUint32(off + 256, true);
-  t.delivered_ce_bytes = dv.getUint32(off + 260, true);
-  t.received_e1_bytes = dv.getUint32(off + 264, true);
-  t.received_e0_bytes = dv.getUint32(off + 268, true);
-  t.received_ce_bytes = dv.getUint32(off + 272, true);
-  t.accecn_fail_mode = dv.getUint16(off + 276, true);
-  t.accecn_opt_seen = dv.getUint16(off + 278, true);
-  return t;
+}
+
+/** Base fields after `state`, in kernel order: [name, offset, kind] for writers that skip objects. */
+export const TCP_INFO_BASE_FIELDS = [
+  ["ca_state", 1, "u8"],
+  ["retransmits", 2, "u8"],
+  ["probes", 3, "u8"],
+  ["backoff", 4, "u8"],
+  ["options", 5, "u8"],
+  ["snd_wscale", 6, "lo4"],
+  ["rcv_wscale", 6, "hi4"],
+  ["delivery_rate_app_limited", 7, "bit0"],
+  ["fastopen_client_fail", 7, "bits12"],
+  ["rto", 8, "u32"],
+  ["ato", 12, "u32"],
+  ["snd_mss", 16, "u32"],
+  ["rcv_mss", 20, "u32"],
+  ["unacked", 24, "u32"],
+  ["sacked", 28, "u32"],
+  ["lost", 32, "u32"],
+  ["retrans", 36, "u32"],
+  ["fackets", 40, "u32"],
+  ["last_data_sent", 44, "u32"],
+  ["last_ack_sent", 48, "u32"],
+  ["last_data_recv", 52, "u32"],
+  ["last_ack_recv", 56, "u32"],
+  ["pmtu", 60, "u32"],
+  ["rcv_ssthresh", 64, "u32"],
+  ["rtt", 68, "u32"],
+  ["rttvar", 72, "u32"],
+  ["snd_ssthresh", 76, "u32"],
+  ["snd_cwnd", 80, "u32"],
+  ["advmss", 84, "u32"],
+  ["reordering", 88, "u32"],
+  ["rcv_rtt", 92, "u32"],
+  ["rcv_space", 96, "u32"],
+  ["total_retrans", 100, "u32"],
+] as const;
+
+/** Read one u64 field as a number (exact below 2^53). */
+export function tcpInfoU64(dv: DataView, o: number): number {
+  return u64(dv, o);
 }

@@ -10,10 +10,11 @@ import assert from "node:assert/strict";
 import { readFileSync, mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeDiagBatch, DumpState, encodeInetDiagReq, formatIPv6, type DiagSocket, INET_DIAG } from "../../src/kernel/netlink.js";
+import { decodeDiagBatch, DumpState, encodeInetDiagReq, formatIPv6, type DiagSocket } from "../../src/kernel/netlink.js";
 import { decodeTcpInfo, decodeTcpInfoChecked, TCP_INFO_LATER_FIELDS } from "../../src/kernel/tcp-info.js";
 import { mapSocketInodes } from "../../src/kernel/proc-fd.js";
 import { attachOwners, addrMatches, canonicalAddr, type LiveSocket } from "../../src/kernel/sockets.js";
+import { concat, messages, withInfoLength } from "./helpers/forge.js";
 
 const FIX = new URL("../fixtures/netlink/", import.meta.url);
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIX)));
@@ -25,56 +26,6 @@ function decodeAll(b: Uint8Array): { sockets: DiagSocket[]; state: DumpState } {
   decodeDiagBatch(b, b.length, state, (s) => sockets.push(s));
   return { sockets, state };
 }
-
-/** Messages of a reply as separate byte arrays. */
-function messages(b: Uint8Array): Uint8Array[] {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const out: Uint8Array[] = [];
-  for (let o = 0; o + 16 <= b.length; ) {
-    const len = dv.getUint32(o, true);
-    out.push(b.slice(o, o + len));
-    o += (len + 3) & ~3;
-  }
-  return out;
-}
-
-/** Rebuild a SOCK_DIAG_BY_FAMILY message with its INFO attribute cut to `n` bytes. */
-function withInfoLength(msg: Uint8Array, n: number): Uint8Array {
-  const dv = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
-  if (dv.getUint16(4, true) !== 20) return msg;
-  const parts: Uint8Array[] = [msg.slice(0, 16 + 72)];
-  for (let a = 16 + 72; a + 4 <= msg.length; ) {
-    const alen = dv.getUint16(a, true);
-    const type = dv.getUint16(a + 2, true);
-    if (type === INET_DIAG.INFO) {
-      const attr = new Uint8Array((4 + n + 3) & ~3);
-      attr.set(msg.subarray(a + 4, a + 4 + n), 4);
-      new DataView(attr.buffer).setUint16(0, 4 + n, true);
-      new DataView(attr.buffer).setUint16(2, type, true);
-      parts.push(attr);
-    } else parts.push(msg.slice(a, a + ((alen + 3) & ~3)));
-    a += (alen + 3) & ~3;
-  }
-  const total = parts.reduce((s, p) => s + p.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  new DataView(out.buffer).setUint32(0, total, true);
-  return out;
-}
-
-const concat = (xs: Uint8Array[]) => {
-  const out = new Uint8Array(xs.reduce((s, x) => s + ((x.length + 3) & ~3), 0));
-  let o = 0;
-  for (const x of xs) {
-    out.set(x, o);
-    o += (x.length + 3) & ~3;
-  }
-  return out;
-};
 
 test("recorded IPv4 dump: the SO_RCVBUF=1024 listener and its accepted socket, 280-byte tcp_info", () => {
   const { sockets, state } = decodeAll(fixture("dump-v4-port-a.bin"));

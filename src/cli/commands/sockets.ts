@@ -8,10 +8,11 @@ import { writeSync } from "node:fs";
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../../errors.js";
-import { listTcpSockets, canonicalAddr, type EndpointMatch, type SocketList, type SocketQuery } from "../../kernel/sockets.js";
-import { stateFromName, TCP_STATE_NAMES } from "../../kernel/netlink.js";
-import { socketJson, socketFacts, renderSocketsText } from "../../report/sockets.js";
-import { liveSocketFlags, type MachineLimits } from "../../diagnose/live-flags.js";
+import { listTcpSockets, streamTcpSocketsQuery, canonicalAddr, type EndpointMatch, type OwnerStats, type SocketQuery } from "../../kernel/sockets.js";
+import { stateFromName, TCP_STATE_NAMES, type DiagDecodeError } from "../../kernel/netlink.js";
+import { renderSocketsText } from "../../report/sockets.js";
+import { ByteSink, SocketJsonWriter } from "../../report/sockets-json.js";
+import type { MachineLimits } from "../../diagnose/live-flags.js";
 import { kernelFamily, parseKernelVersion, DEFAULT_RMEM_MAX, DEFAULT_TCP_RMEM } from "../../model/index.js";
 import { readMachineNet } from "../machine.js";
 import { bandwidthArg } from "../options.js";
@@ -166,40 +167,56 @@ export function registerSockets(program: Command): void {
 export function runSockets(opts: SocketsOpts): void {
   if (opts.getsockopt && opts.pid === undefined) throw new UsageError("--getsockopt needs --pid N (the process whose sockets to read)");
   const q = queryFromOptions(opts);
-  const list = listTcpSockets(q);
   const machine = machineLimits(opts.bandwidth);
+  if (opts.json && !opts.getsockopt) {
+    // Streamed from the reply bytes: 100 k sockets are ~160 MB of JSON.
+    const sink = new ByteSink(writeBytes);
+    let w: SocketJsonWriter | undefined;
+    const r = streamTcpSocketsQuery(q, (v, owners) => {
+      if (!w) {
+        w = new SocketJsonWriter(sink, machine, owners);
+        w.begin();
+      }
+      w.write(v);
+    });
+    if (!w) {
+      w = new SocketJsonWriter(sink, machine, undefined);
+      w.begin();
+    }
+    w.end();
+    report(r.owners, r.errors, true);
+    return;
+  }
+  const list = listTcpSockets(q);
   if (opts.getsockopt) {
     const rows = readSocketOptions(opts.pid!, list.sockets);
     if (opts.json) writeOut(JSON.stringify(rows, null, 2) + "\n");
     else writeOut(renderSockoptText(opts.pid!, rows, style()));
     return;
   }
-  if (opts.json) writeJson(list, machine);
-  else {
-    writeOut(renderSocketsText({ sockets: list.sockets, owners: list.owners, machine, decodeErrors: list.errors.length }, style()));
-  }
-  if (list.owners && list.owners.unreadable > 0 && opts.json) {
-    process.stderr.write(`tcpwin sockets: ${list.owners.unreadable} of ${list.owners.processes} process(es) could not be read (no permission): their sockets carry "owner_unknown": true\n`);
-  }
-  for (const e of list.errors) process.stderr.write(`tcpwin sockets: kernel reply: ${e.code} at byte ${e.offset} of the dump${e.need !== undefined ? ` (need ${e.need}, have ${e.have})` : ""}\n`);
+  writeOut(renderSocketsText({ sockets: list.sockets, owners: list.owners, machine, decodeErrors: list.errors.length }, style()));
+  report(undefined, list.errors, false);
 }
 
-/** Streamed in chunks with synchronous writes: 100 k sockets are ~150 MB of JSON. */
-function writeJson(list: SocketList, machine: MachineLimits): void {
-  const chunk: string[] = [];
-  let first = true;
-  writeOut("[");
-  for (const s of list.sockets) {
-    const flags = liveSocketFlags(socketFacts(s), machine);
-    chunk.push((first ? "\n" : ",\n") + JSON.stringify(socketJson(s, flags, list.owners)));
-    first = false;
-    if (chunk.length === 512) {
-      writeOut(chunk.join(""));
-      chunk.length = 0;
+function report(owners: OwnerStats | undefined, errors: DiagDecodeError[], json: boolean): void {
+  if (json && owners && owners.unreadable > 0) {
+    process.stderr.write(`tcpwin sockets: ${owners.unreadable} of ${owners.processes} process(es) could not be read (no permission): their sockets carry "owner_unknown": true\n`);
+  }
+  for (const e of errors) process.stderr.write(`tcpwin sockets: kernel reply: ${e.code} at byte ${e.offset} of the dump${e.need !== undefined ? ` (need ${e.need}, have ${e.have})` : ""}\n`);
+}
+
+function writeBytes(chunk: Uint8Array): void {
+  let off = 0;
+  while (off < chunk.length) {
+    try {
+      off += writeSync(1, chunk, off, chunk.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") continue;
+      if (code === "EPIPE") process.exit(0);
+      throw e;
     }
   }
-  chunk.push(first ? "]\n" : "\n]\n");
-  writeOut(chunk.join(""));
 }
 
 function writeOut(s: string): void {
