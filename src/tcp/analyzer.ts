@@ -89,8 +89,8 @@ export class TcpAnalyzer {
     const r = this.r;
     r.reset();
     const flags = seg.flags;
-    const seq = seg.seq >>> 0;
-    const ack = seg.ack >>> 0;
+    const seq = seg.seq | 0; // int32 inside tcp/ (see sequence-analysis.ts)
+    const ack = seg.ack | 0;
     const seglen = seg.payloadLen;
     const window = seg.windowRaw;
 
@@ -211,7 +211,7 @@ export class TcpAnalyzer {
     if (seglen > 0) {
       fwd.bytesSent += seglen;
       fwd.dataSegments++;
-      const end = (seq + seglen) >>> 0;
+      const end = (seq + seglen) | 0;
       if (!fwd.hasData) {
         fwd.hasData = true;
         fwd.dataFirstSeq = seq;
@@ -238,7 +238,7 @@ export class TcpAnalyzer {
       const outstanding = seqGt(fwd.nextseq, rev.lastack) ? seqSub(fwd.nextseq, rev.lastack) : 0;
       fwd.peerScale.sample(outstanding, rev.window, fwd.maxSegment);
       const k = fwd.peerScale.shift;
-      if (k >= 0 && (flags & SFR) === 0 && ((seq + seglen) >>> 0) === ((rev.lastack + (rev.window << k)) >>> 0)) {
+      if (k >= 0 && (flags & SFR) === 0 && ((seq + seglen) | 0) === ((rev.lastack + (rev.window << k)) | 0)) {
         r.windowFullInferred = true;
         fwd.windowFullInferred++;
       }

@@ -12,6 +12,7 @@ export class SegmentResult {
   /** Time relative to the analyzer's time base, ns. */
   tNs = 0;
   seglen = 0;
+  /** Raw seq/ack as int32 (same bits; `>>> 0` for the unsigned value). */
   seq = 0;
   ack = 0;
   flags = 0;

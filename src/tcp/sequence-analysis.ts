@@ -20,7 +20,7 @@ import { TcpFlag } from "./flags.js";
 import type { HalfFlow } from "./half-flow.js";
 import type { SegmentResult } from "./segment-result.js";
 import { MAX_UNACKED } from "./unacked-ring.js";
-import { seqGt, seqLe, seqLt, seqSub } from "./seq.js";
+import { seqGt, seqLe, seqLt } from "./seq.js";
 
 const SFR = TCP_SYN | TCP_FIN | TCP_RST;
 const SF = TCP_SYN | TCP_FIN;
@@ -31,7 +31,10 @@ const OOO_DEFAULT_NS = 3_000_000;
 
 /**
  * Analyse one segment sent by `fwd` to `rev` at `nowNs`; fills the analysis part of `r`.
- * `seglen` is tcp.len; `flags` tcp.flags; `window` the raw window.
+ * `seglen` is tcp.len; `flags` tcp.flags; `window` the raw window. Sequence numbers (`seq`, `ack`
+ * and every one stored) are held as int32 (`x | 0`): the same 32 bits as Wireshark's guint32, but
+ * small integers to V8, so nothing is boxed per packet; equality and the wrap-aware comparisons of
+ * seq.ts do not care about the sign, and values are turned unsigned (`>>> 0`) only for output.
  */
 export function analyzeSequence(
   conv: Conversation,
@@ -51,11 +54,11 @@ export function analyzeSequence(
 
   // Base sequence numbers (relative numbering, and the reference for bytes in flight).
   if (!fwd.baseSeqSet) {
-    fwd.baseSeq = flags & TCP_SYN ? seq : seqSub(seq, 1);
+    fwd.baseSeq = flags & TCP_SYN ? seq : (seq - 1) | 0;
     fwd.baseSeqSet = true;
   }
   if (!rev.baseSeqSet && flags & TCP_ACK) {
-    rev.baseSeq = seqSub(ack, 1);
+    rev.baseSeq = (ack - 1) | 0;
     rev.baseSeqSet = true;
   }
   if (flags & TCP_ACK) rev.validBif = true;
@@ -75,14 +78,14 @@ export function analyzeSequence(
       fwd.validBif = false;
     }
     // KEEP ALIVE: 0 or 1 byte starting one before nextseq.
-    if ((seglen === 0 || seglen === 1) && seq === seqSub(fwd.nextseq, 1) && sfr === 0) fl |= TcpFlag.keep_alive;
+    if ((seglen === 0 || seglen === 1) && seq === ((fwd.nextseq - 1) | 0) && sfr === 0) fl |= TcpFlag.keep_alive;
     // WINDOW UPDATE
     if (seglen === 0 && window !== 0 && window !== fwd.window && seq === fwd.nextseq && ack === fwd.lastack && sfr === 0)
       fl |= TcpFlag.window_update;
     // WINDOW FULL: only with a known (or "not used") scale; the peer's first window after its SYN is unscaled.
     if (seglen > 0 && rev.winScale !== -1 && sfr === 0) {
       const shift = rev.isFirstAck ? 0 : rev.winScale === -2 ? 0 : rev.winScale;
-      if (((seq + seglen) >>> 0) === ((rev.lastack + (rev.window << shift)) >>> 0)) fl |= TcpFlag.window_full;
+      if (((seq + seglen) | 0) === ((rev.lastack + (rev.window << shift)) | 0)) fl |= TcpFlag.window_full;
     }
     // KEEP ALIVE ACK
     if (
@@ -137,8 +140,8 @@ export function analyzeSequence(
     let notAdvanced = fwd.nextseq !== 0 && seqLt(seq, fwd.nextseq);
     if ((fl & TcpFlag.keep_alive) === 0) {
       // More than one byte starting at nextseq − 1 follows a probe: new data, not a retransmission.
-      if (seglen > 1 && seqSub(fwd.nextseq, 1) === seq) notAdvanced = false;
-      if (seglen > 0 && rev.lastack !== 0 && seqLe((seq + seglen) >>> 0, rev.lastack)) {
+      if (seglen > 1 && ((fwd.nextseq - 1) | 0) === seq) notAdvanced = false;
+      if (seglen > 0 && rev.lastack !== 0 && seqLe((seq + seglen) | 0, rev.lastack)) {
         fl |= TcpFlag.spurious_retransmission;
       } else {
         let t = nowNs - rev.lastackTimeNs;
@@ -147,7 +150,7 @@ export function analyzeSequence(
         } else {
           t = nowNs - fwd.nextseqTimeNs;
           const thres = conv.firstRttNs !== 0 ? conv.firstRttNs : OOO_DEFAULT_NS;
-          if (notAdvanced && t >= 0 && t < thres && fwd.nextseq !== ((seq + seglen + (flags & SF ? 1 : 0)) >>> 0)) {
+          if (notAdvanced && t >= 0 && t < thres && fwd.nextseq !== ((seq + seglen + (flags & SF ? 1 : 0)) | 0)) {
             fl |= TcpFlag.out_of_order;
           } else if (notAdvanced) {
             fl |= TcpFlag.retransmission;
@@ -158,9 +161,9 @@ export function analyzeSequence(
   }
 
   // Store the segment in the unacked list; SYN/FIN take one sequence number (only if stored).
-  let nextseq = (seq + seglen) >>> 0;
+  let nextseq = (seq + seglen) | 0;
   if ((seglen !== 0 || flags & SF) && fwd.unacked.count < MAX_UNACKED) {
-    if (flags & SF) nextseq = (nextseq + 1) >>> 0;
+    if (flags & SF) nextseq = (nextseq + 1) | 0;
     fwd.unacked.push(seq, nextseq, nowNs, frame);
   }
   const zwp = (fl & TcpFlag.zero_window_probe) !== 0;

@@ -17,8 +17,8 @@ export const MAX_UNACKED = 10000;
 export class UnackedRing {
   private cap = 8;
   private mask = 7;
-  private seq = new Uint32Array(8);
-  private next = new Uint32Array(8);
+  private seq = new Int32Array(8);
+  private next = new Int32Array(8);
   private ts = new Float64Array(8);
   private frame = new Float64Array(8);
   /** Index of the oldest entry. */
@@ -153,8 +153,8 @@ export class UnackedRing {
 
   private grow(): void {
     const cap = this.cap * 2;
-    const seq = new Uint32Array(cap);
-    const next = new Uint32Array(cap);
+    const seq = new Int32Array(cap);
+    const next = new Int32Array(cap);
     const ts = new Float64Array(cap);
     const frame = new Float64Array(cap);
     for (let k = 0; k < this.count; k++) {

