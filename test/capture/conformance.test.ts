@@ -7,7 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openCapture, PacketRef, TcpPacket, DecodeResult, decodeTcpPacket, srcAddrString, dstAddrString } from "../../src/capture/index.js";
@@ -105,6 +105,23 @@ function derive(src: string, dst: string, linkType: number, fn: (frame: Uint8Arr
   r.close();
 }
 
+/** The same pcap with every header field in big-endian order (as written on a big-endian host). */
+function toBigEndian(src: string, dst: string): void {
+  const b = readFileSync(src);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const sw32 = (o: number) => dv.setUint32(o, dv.getUint32(o, true), false);
+  const sw16 = (o: number) => dv.setUint16(o, dv.getUint16(o, true), false);
+  for (const o of [0, 8, 12, 16, 20]) sw32(o);
+  sw16(4);
+  sw16(6);
+  for (let o = 24; o + 16 <= b.length; ) {
+    const caplen = dv.getUint32(o + 8, true);
+    for (const k of [0, 4, 8, 12]) sw32(o + k);
+    o += 16 + caplen;
+  }
+  writeFileSync(dst, b);
+}
+
 const skip = netnsUnavailable();
 let dir = "";
 const files: Record<string, string> = {};
@@ -140,6 +157,8 @@ before(async () => {
   derive(ethFrames, (files["null.pcap"] = join(dir, "null.pcap")), LinkType.NULL, (f) => (isIp(f) ? nullHdr(f[12] === 0x08 ? 2 : 24, f.subarray(14), true) : null));
   derive(ethFrames, (files["null-be.pcap"] = join(dir, "null-be.pcap")), LinkType.NULL, (f) => (isIp(f) ? nullHdr(f[12] === 0x08 ? 2 : 30, f.subarray(14), false) : null));
   derive(ethFrames, (files["loop.pcap"] = join(dir, "loop.pcap")), LinkType.LOOP, (f) => (isIp(f) ? nullHdr(f[12] === 0x08 ? 2 : 28, f.subarray(14), false) : null));
+  toBigEndian(files["nano.pcap"]!, (files["nano-be.pcap"] = join(dir, "nano-be.pcap")));
+  toBigEndian(files["trunc96.pcap"]!, (files["trunc96-be.pcap"] = join(dir, "trunc96-be.pcap")));
   // Several interfaces with different link types in one pcapng.
   execFileSync("mergecap", ["-F", "pcapng", "-w", (files["merged.pcapng"] = join(dir, "merged.pcapng")), files["eth.pcap"]!, files["any-sll2.pcap"]!, files["nano.pcap"]!], { stdio: "ignore" });
 });
@@ -148,7 +167,7 @@ after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-for (const name of ["eth.pcap", "trunc96.pcap", "trunc60.pcap", "nano.pcap", "any-sll2.pcap", "any-sll.pcap", "eth.pcapng", "nano.pcapng", "merged.pcapng", "vlan.pcap", "raw.pcap", "null.pcap", "null-be.pcap", "loop.pcap"]) {
+for (const name of ["eth.pcap", "trunc96.pcap", "trunc60.pcap", "nano.pcap", "any-sll2.pcap", "any-sll.pcap", "eth.pcapng", "nano.pcapng", "merged.pcapng", "vlan.pcap", "raw.pcap", "null.pcap", "null-be.pcap", "loop.pcap", "nano-be.pcap", "trunc96-be.pcap"]) {
   test(`tcpdump capture ${name}: every frame equals tshark`, { skip: skip ?? false }, () => {
     conform(files[name]!, name.startsWith("trunc60") ? 1000 : 1500);
   });
@@ -202,4 +221,15 @@ test("stdin: a tcpdump capture piped in reads like the file", { skip: skip ?? fa
     b += p.caplen;
   }
   assert.equal(res.stdout.trim(), `${n} ${b} null`);
+});
+
+test("merged pcapng: interfaces with their own link type and resolution", { skip: skip ?? false }, () => {
+  const r = openCapture(files["merged.pcapng"]!);
+  const p = new PacketRef();
+  const seen = new Set<number>();
+  while (r.next(p)) seen.add(p.interfaceId);
+  const itfs = r.interfaces.map((i) => `${i.linkType}/${i.tsUnitsPerSec}`);
+  assert.ok(r.interfaces.length >= 3, JSON.stringify(itfs));
+  assert.ok(itfs.includes("1/1000000") && itfs.includes("276/1000000") && itfs.includes("1/1000000000"), JSON.stringify(itfs));
+  assert.ok(seen.size >= 3);
 });
