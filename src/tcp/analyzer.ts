@@ -252,13 +252,14 @@ export class TcpAnalyzer {
     }
 
     // Limit attribution, both sides as senders.
+    // (A side that never sent data has nothing to attribute: skip it, it is most packets' peer.)
     const a = conv.dirs[0];
     const b = conv.dirs[1];
-    a.limits.advance(now);
-    b.limits.advance(now);
+    if (a.hasData) a.limits.advance(now);
+    if (b.hasData) b.limits.advance(now);
     if (newData) fwd.limits.onNewData();
-    classify(a, b);
-    classify(b, a);
+    if (a.hasData) classify(a, b);
+    if (b.hasData) classify(b, a);
     void dir;
   }
 
