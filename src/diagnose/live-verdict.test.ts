@@ -1,0 +1,48 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { liveVerdict, type LiveDelta } from "./live-verdict.js";
+import { VERDICT_KINDS } from "./kinds.js";
+
+const base: LiveDelta = { intervalUs: 1_000_000, peer: "10.0.0.7:9876", sndMss: 574, rttUs: 1660, cwnd: 10, unacked: 2 };
+
+test("idle: no verdict", () => {
+  assert.equal(liveVerdict({ ...base, busyUs: 0, bytesAcked: 0, bytesReceived: 0 }), undefined);
+});
+
+test("the incident: 574-byte window, rwnd-limited most of the time → receiver_window_limited naming the peer and its window", () => {
+  const v = liveVerdict({ ...base, busyUs: 1_000_000, rwndLimitedUs: 700_000, bytesAcked: 345_000, sndWnd: 574 }, 2_079_208)!;
+  assert.equal(v.kind, "receiver_window_limited");
+  assert.match(v.message, /10\.0\.0\.7:9876 advertises a 574 B window \(1\.0 × MSS 574\)/);
+  assert.equal(v.inputs.rwnd_limited_us, 700_000);
+  // 2 MB at 345 kB/s ≈ 6 s; the window model: 2079208 / 574 × 1.66 ms ≈ 6 s.
+  assert.ok(Math.abs(v.eta!.at_rate_s! - 6.03) < 0.05);
+  assert.ok(v.eta!.window_model_s! > 5.5 && v.eta!.window_model_s! < 6.5, String(v.eta!.window_model_s));
+});
+
+test("a tiny window with throughput at window/RTT is window-bound even at a modest rwnd share", () => {
+  const v = liveVerdict({ ...base, busyUs: 1_000_000, rwndLimitedUs: 100_000, bytesAcked: 330_000, sndWnd: 574 })!;
+  assert.equal(v.kind, "receiver_window_limited");
+});
+
+test("send buffer, loss, application, congestion, healthy", () => {
+  assert.equal(liveVerdict({ ...base, busyUs: 900_000, sndbufLimitedUs: 600_000, bytesAcked: 1e6, sndWnd: 1e6 })!.kind, "sender_buffer_limited");
+  assert.equal(liveVerdict({ ...base, busyUs: 900_000, bytesAcked: 1e6, sndWnd: 1e6, retransSegs: 50, dataSegsOut: 1000 })!.kind, "loss_limited");
+  assert.equal(liveVerdict({ ...base, busyUs: 100_000, bytesAcked: 5000, sndWnd: 1e6 })!.kind, "application_limited");
+  assert.equal(liveVerdict({ ...base, busyUs: 900_000, bytesAcked: 1e6, sndWnd: 1e6, cwnd: 10, unacked: 10 })!.kind, "congestion_limited");
+  assert.equal(liveVerdict({ ...base, busyUs: 900_000, bytesAcked: 1e6, sndWnd: 1e6, cwnd: 100, unacked: 3 })!.kind, "healthy");
+});
+
+test("the receiving end of a small window names its own buffer", () => {
+  const v = liveVerdict({ ...base, bytesReceived: 1e6, bytesAcked: 0, busyUs: 0, rcvWnd: 574, rcvMss: 574, rb: 2304 })!;
+  assert.equal(v.kind, "receiver_window_limited");
+  assert.match(v.message, /we advertise only 574 B .* rb 2304/);
+});
+
+test("every verdict kind is one of the shared vocabulary", () => {
+  const kinds = new Set<string>(VERDICT_KINDS);
+  for (const d of [
+    { busyUs: 1e6, rwndLimitedUs: 9e5, bytesAcked: 1 },
+    { busyUs: 1e6, sndbufLimitedUs: 9e5, bytesAcked: 1 },
+    { busyUs: 1e5, bytesAcked: 1 },
+  ]) assert.ok(kinds.has(liveVerdict({ ...base, ...d })!.kind));
+});
