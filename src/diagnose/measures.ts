@@ -27,6 +27,10 @@ export interface Measures {
   rwnd_min_bytes: number | null;
   rwnd_max_bytes: number | null;
   rwnd_scale_source: string;
+  /** Largest advertised window in segments (null when the scale is unknown). */
+  rwnd_max_segments: number | null;
+  /** Segments that filled the receiver's window (window_full, plus the inferred kind without a handshake). */
+  window_full_count: number;
   flight_median_bytes: number | null;
   flight_max_bytes: number | null;
   rwnd_share: number | null;
@@ -81,6 +85,8 @@ export function measure(conn: ConnectionEvidence, key: DirectionKey): Measures {
     rwnd_min_bytes: rw ? rw.min : null,
     rwnd_max_bytes: rw ? rw.max : null,
     rwnd_scale_source: d.rwnd_scale.source,
+    rwnd_max_segments: rw && segment > 0 ? rw.max / segment : null,
+    window_full_count: flagCount(d, "window_full") + flagCount(d, "window_full_inferred"),
     flight_median_bytes: fl ? fl.median : null,
     flight_max_bytes: fl ? fl.max : null,
     rwnd_share: d.limits ? d.limits.rwnd : null,

@@ -15,6 +15,12 @@ export const THRESHOLDS = {
   rwnd_share: 0.5,
   /** Share of busy time with the advertised window ≤ 2 × MSS (the incident's signature). */
   small_window_share: 0.5,
+  /**
+   * A receiver whose largest advertised window is at most this many segments caps the sender at
+   * that many segments per round trip whatever else happens; when the sender reached it (window
+   * full), the window is the limit even if other waits fill the rest of the time.
+   */
+  tiny_window_segments: 2,
   /** Share of the transfer spent at zero window: the receiving application stopped reading. */
   zero_window_share: 0.2,
   /** Retransmitted payload bytes / payload bytes sent. */
@@ -58,6 +64,14 @@ export const RULES: readonly Rule[] = [
   { id: "zero_window", kind: "receiver_window_limited", measure: "zero_window_share", threshold: "zero_window_share", op: "≥", when: (m, t) => ge(m.zero_window_share, t.zero_window_share) },
   { id: "rwnd_share", kind: "receiver_window_limited", measure: "rwnd_share", threshold: "rwnd_share", op: "≥", when: (m, t) => ge(m.rwnd_share, t.rwnd_share) },
   { id: "small_window", kind: "receiver_window_limited", measure: "small_window_share", threshold: "small_window_share", op: "≥", when: (m, t) => ge(m.small_window_share, t.small_window_share) },
+  {
+    id: "tiny_window",
+    kind: "receiver_window_limited",
+    measure: "rwnd_max_segments",
+    threshold: "tiny_window_segments",
+    op: "≤",
+    when: (m, t) => m.rwnd_max_segments !== null && m.rwnd_max_segments <= t.tiny_window_segments && m.window_full_count > 0,
+  },
   { id: "loss", kind: "loss_limited", measure: "loss_rate", threshold: "loss_rate", op: "≥", when: (m, t) => ge(m.loss_rate, t.loss_rate) },
   { id: "app_share", kind: "application_limited", measure: "app_share", threshold: "app_share", op: "≥", when: (m, t) => ge(m.app_share, t.app_share) },
   {

@@ -142,8 +142,9 @@ test("a model that disagrees is flagged", () => {
 });
 
 test("thresholds are data: overriding one changes the verdict", () => {
-  const e = incident({ c2s: { limits: { busy_s: 3, rwnd: 0.4, cwnd: 0.6, app: 0 }, small_window_share: 0.4 } });
-  assert.equal(diagnoseConnection(e).kind, "healthy");
+  const e = incident({ c2s: { limits: { busy_s: 3, rwnd: 0.4, cwnd: 0.6, app: 0 }, small_window_share: 0.4, rwnd_adv: stats(65535, 65535, 65535) } });
+  // In flight flat at 1148 B under a 64 KiB window, nothing lost: the sender's buffer.
+  assert.equal(diagnoseConnection(e).kind, "sender_buffer_limited");
   assert.equal(diagnoseConnection(e, { thresholds: { rwnd_share: 0.3 } }).kind, "receiver_window_limited");
 });
 
@@ -160,4 +161,16 @@ test("verdicts are plain JSON (no functions, no cycles) and stable", () => {
   const v = diagnoseConnection(incident(), { deadlineSec: 3 });
   assert.deepEqual(JSON.parse(JSON.stringify(v)), v);
   assert.deepEqual(diagnoseConnection(incident(), { deadlineSec: 3 }), v);
+});
+
+test("a window of at most two segments that the sender filled is the limit even when other waits dominate", () => {
+  // iperf3 -w 4K: both ends' buffers are tiny, so the sender's own refills show as "app" time.
+  const e = incident({ c2s: { limits: { busy_s: 0.006, rwnd: 0.07, cwnd: 0.04, app: 0.89 }, small_window_share: 0.27, rwnd_adv: stats(1148, 1148, 1148) } });
+  const v = diagnoseConnection(e);
+  assert.equal(v.kind, "receiver_window_limited");
+  assert.equal(v.rule.id, "tiny_window");
+  assert.ok(v.notes.some((n) => /nothing to send for 89 %/.test(n)), v.notes.join("; "));
+  // Without a single window_full the same shares are the application's.
+  const noFull = incident({ c2s: { flags: {}, limits: { busy_s: 0.006, rwnd: 0.07, cwnd: 0.04, app: 0.89 }, small_window_share: 0.27 } });
+  assert.equal(diagnoseConnection(noFull).kind, "application_limited");
 });

@@ -76,6 +76,13 @@ function modelSentence(mc: ModelCheck | null, m: Measures): string {
   return `${took} (model: ${durationText(mc.predicted_ms)}).`;
 }
 
+/** "1148 B (2 × MSS 574)", or the largest window seen when it stayed below two segments. */
+function smallCap(m: Measures, mss: number): string {
+  const cap = m.rwnd_max_bytes !== null && m.rwnd_max_bytes > 0 && m.rwnd_max_bytes < 2 * mss ? m.rwnd_max_bytes : 2 * mss;
+  const k = cap / mss;
+  return `${cap} B (${k === 1 ? `one MSS, ${mss}` : Number.isInteger(k) ? `${k} × MSS ${mss}` : `MSS ${mss}`})`;
+}
+
 function claimFor(kind: VerdictKind, ruleId: string, m: Measures, mc: ModelCheck | null, sender: Endpoint, receiver: Endpoint): string {
   const rttText = m.rtt_ms !== null ? `RTT ${formatMs(m.rtt_ms)}` : "an unknown RTT";
   const cap = mc ? `; at ${rttText} that caps throughput at ${formatRate(mc.window_cap_bytes_per_sec)}` : "";
@@ -90,7 +97,7 @@ function claimFor(kind: VerdictKind, ruleId: string, m: Measures, mc: ModelCheck
       const windowText =
         m.rwnd_median_bytes !== null
           ? small >= 0.5
-            ? `advertised ≤ ${2 * mss} B (2 × MSS ${mss}) for ${pct(small)} of the transfer (median ${m.rwnd_median_bytes} B)`
+            ? `advertised ≤ ${smallCap(m, mss)} for ${pct(small)} of the transfer (median ${m.rwnd_median_bytes} B)`
             : `advertised a window of median ${m.rwnd_median_bytes} B (min ${m.rwnd_min_bytes}, max ${m.rwnd_max_bytes})`
           : `advertised windows whose scale is unknown; the sender's largest flight was ${m.flight_max_bytes ?? "?"} B`;
       const filled = m.rwnd_share !== null ? `, and the sender had it full ${pct(m.rwnd_share)} of the time it had data to send` : "";
@@ -153,6 +160,12 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
   if (m.rwnd_scale_source === "inferred") {
     const s = d.rwnd_scale;
     notes.push(`window scale ${s.shift} inferred${s.confidence !== undefined ? ` (confidence ${s.confidence.toFixed(2)})` : ""}${s.reason ? `: ${s.reason}` : ""}`);
+  }
+
+  if (kind === "receiver_window_limited" && m.app_share !== null && m.app_share >= t.app_share / 2) {
+    notes.push(
+      `the sender also had nothing to send for ${pct(m.app_share)} of its busy time (its application, or its own small send buffer): fixing the window alone may not be enough`,
+    );
   }
 
   const otherKey: DirectionKey = key === "c2s" ? "s2c" : "c2s";

@@ -27,7 +27,7 @@ test("text: header, per-connection summary rows, verdict, model, fix; most impor
   assert.match(t, /1148 \/ 1148 \/ 1148 B/);
   assert.match(t, /1\.60 \/ 1\.66 \/ 1\.80 \/ 1\.90 ms/);
   assert.match(t, /window_full 1800/);
-  assert.match(t, /rwnd 99 % · cwnd 1 % · app 0 % of 3\.00 s/);
+  assert.match(t, /rwnd 99 %, cwnd 1 %, app 0 % \(3\.00 s\)/);
   assert.match(t, /serverSocketRcvBufSize=\d+/);
   // Ranking: stream 1 (2 MB, window-limited) before stream 0 (50 MB, healthy) before the idle one.
   const order = [...t.matchAll(/^stream (\d+) /gm)].map((m) => Number(m[1]));

@@ -12,7 +12,7 @@ import { NO_PAINT, type AnalyzePaint, type AnalyzeReportInput } from "./analyze-
 
 const ep = (e: Endpoint) => (e.addr.includes(":") ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`);
 const LABEL = 27;
-const COL = 38;
+const COL = 42;
 
 function num(x: number): string {
   return Number.isInteger(x) ? String(x) : x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(3);
@@ -58,7 +58,7 @@ function rateText(d: DirectionEvidence): string {
 function limitsText(d: DirectionEvidence): string {
   const l = d.limits;
   if (!l) return "-";
-  return `rwnd ${percentText(l.rwnd)} · cwnd ${percentText(l.cwnd)} · app ${percentText(l.app)} of ${durationText(l.busy_s * 1000)}`;
+  return `rwnd ${percentText(l.rwnd)}, cwnd ${percentText(l.cwnd)}, app ${percentText(l.app)} (${durationText(l.busy_s * 1000)})`;
 }
 
 /** Split a long text into lines of at most `width` characters at spaces. */
@@ -76,7 +76,7 @@ function wrap(text: string, width: number): string[] {
 }
 
 function row(label: string, a: string, b: string): string {
-  const left = a.length >= COL ? `${a} ` : a.padEnd(COL);
+  const left = a.length >= COL - 1 ? `${a}  ` : a.padEnd(COL);
   return `  ${label.padEnd(LABEL)}${left}${b}`;
 }
 

@@ -5,6 +5,7 @@
 import type { Command } from "commander";
 import { registerModel } from "./model.js";
 import { registerDemo } from "./demo.js";
+import { registerAnalyze } from "./analyze.js";
 import { registerSockets } from "./sockets.js";
 import { registerWatch } from "./watch.js";
 import { registerLab } from "./lab.js";
@@ -12,6 +13,7 @@ import { registerLab } from "./lab.js";
 export function registerCommands(program: Command): void {
   registerModel(program);
   registerDemo(program);
+  registerAnalyze(program);
   registerSockets(program);
   registerWatch(program);
   registerLab(program);
