@@ -132,7 +132,8 @@ function progressReporter(file: string): ((read: number, total: number) => void)
   };
 }
 
-export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) => void): void {
+/** `label` is how the input is named in the output (default: the path as given). */
+export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) => void, label = file): void {
   const dopts = diagnoseOptions(opts);
   const progress = progressReporter(file);
   const lines = opts.packets ? new PacketLineWriter(write) : null;
@@ -150,7 +151,7 @@ export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) =
   } else {
     const all = diagnoseAll(result.connections, dopts).filter((d) => keep(d, opts));
     const top = opts.all ? all.length : (opts.top ?? (opts.json ? all.length : DEFAULT_TOP));
-    const input = { source: file, result, shown: all.slice(0, top), total: all.length, deadlineSec: opts.deadline };
+    const input = { source: label, result, shown: all.slice(0, top), total: all.length, deadlineSec: opts.deadline };
     write(opts.json ? renderAnalyzeJson(input) : renderAnalyzeText(input, style(process.stdout)));
   }
 
@@ -158,7 +159,7 @@ export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) =
   for (const w of result.warnings) process.stderr.write(s.yellow(`tcpwin analyze: warning: ${issueText(w)}`) + "\n");
   if (result.error) {
     throw new CaptureUnreadableError(
-      `${file === "-" ? "stdin" : file}: ${issueText(result.error)} (analysed ${result.packets} packets read before it)`,
+      `${label === "-" ? "stdin" : label}: ${issueText(result.error)} (analysed ${result.packets} packets read before it)`,
     );
   }
 }

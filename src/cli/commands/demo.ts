@@ -31,7 +31,7 @@ export function registerDemo(program: Command): void {
             "(what RocketMQ's serverSocketRcvBufSize=1024 does). Made by scripts/make-bundled-capture.sh.\n\n",
         );
       }
-      runAnalyze(BUNDLED_CAPTURE, { json: opts.json, deadline: opts.deadline }, (s) => process.stdout.write(s));
+      runAnalyze(BUNDLED_CAPTURE, { json: opts.json, deadline: opts.deadline }, (s) => process.stdout.write(s), "assets/rcvbuf-1024.pcap");
       if (!opts.json) {
         process.stdout.write(
           "\nNext: the same analysis on your capture: tcpwin analyze FILE.pcap [--deadline 3s]\n" +
