@@ -9,7 +9,8 @@
  * peak RSS < 200 MB whatever the file size.
  *
  * The tcpwin process is the built CLI (`npm run build` first) when it has the analyze command;
- * otherwise this file's child mode (TCPWIN_BENCH_ANALYZE=<file>) calling analyzeCapture.
+ * else plain node on the built dist/ calling analyzeCapture; else this file's child mode through tsx
+ * (TCPWIN_BENCH_ANALYZE=<file>; tsx adds startup time and slows module bindings).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
@@ -53,6 +54,11 @@ function tcpwinCommand(file: string): { cmd: string; args: string[]; env?: NodeJ
   const help = spawnSync(process.execPath, [bin, "analyze", "--help"], { encoding: "utf8" });
   if (help.status === 0 && /analy[sz]e/i.test(help.stdout) && /--json/.test(help.stdout))
     return { cmd: process.execPath, args: [bin, "analyze", "--json", file], label: "tcpwin analyze --json" };
+  const dist = `${root}dist/tcp/index.js`;
+  if (existsSync(dist)) {
+    const code = `import { analyzeCapture } from ${JSON.stringify(dist)}; const r = analyzeCapture(process.argv[1]); process.stdout.write(JSON.stringify({ connections: r.connections }) + "\\n");`;
+    return { cmd: process.execPath, args: ["--input-type=module", "-e", code, file], label: "analyzeCapture → JSON (built dist/, no CLI)" };
+  }
   const self = fileURLToPath(import.meta.url);
   return {
     cmd: process.execPath,
@@ -84,8 +90,6 @@ export async function run(): Promise<void> {
   if (!ours.ok) console.log("  (tcpwin exited non-zero; its time is not meaningful)");
   const tshark = has("tshark") ? timed("tshark", ["-r", file, "-q", "-z", "expert"]) : null;
   const tcptrace = has("tcptrace") ? timed("tcptrace", ["-l", "-r", file]) : null;
-  const tiny = `${root}assets/`;
-  void tiny;
 
   console.log(`capture: ${file} — ${fmt(packets)} packets, ${fmt(mb, 1)} MB`);
   const rows: [string, Timed | null][] = [
