@@ -17,9 +17,9 @@ test("analyze the bundled capture: text with the verdict, exit 0", () => {
   const r = runCli(["analyze", BUNDLED]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /366 packets, 366 TCP, 1 connection\b/);
-  assert.match(r.stdout, /stream 0 {2}10\.0\.0\.1:\d+ → 10\.0\.0\.2:9876/);
+  assert.match(r.stdout, /stream 0 {2}10\.77\.0\.1:\d+ → 10\.77\.0\.2:9876/);
   assert.match(r.stdout, /RECEIVER WINDOW LIMITED/);
-  assert.match(r.stdout, /fix +Raise the receiver's SO_RCVBUF on 10\.0\.0\.2:9876/);
+  assert.match(r.stdout, /fix +Raise the receiver's SO_RCVBUF on 10\.77\.0\.2:9876/);
   assert.match(r.stdout, /RocketMQ \(name server on port 9876\)/);
   assert.equal(r.stderr, "");
 });
@@ -31,7 +31,7 @@ test("analyze --json --deadline: connections with verdict, fix value, warnings",
   assert.equal(j.connections.length, 1);
   const c = j.connections[0];
   assert.equal(c.stream, 0);
-  assert.deepEqual(c.server, { addr: "10.0.0.2", port: 9876 });
+  assert.deepEqual(c.server, { addr: "10.77.0.2", port: 9876 });
   assert.equal(c.verdict.kind, "receiver_window_limited");
   assert.equal(c.verdict.fix.setting, "SO_RCVBUF");
   assert.equal(c.verdict.fix.deadline_ms, 4);
@@ -62,7 +62,7 @@ test("filters: --port/--host/--stream that match nothing print no connection, ex
     assert.equal(r.status, 0, `${args}: ${r.stderr}`);
     assert.equal(JSON.parse(r.stdout).connections.length, 0, args.join(" "));
   }
-  const r = runCli(["analyze", BUNDLED, "--json", "--port", "9876", "--host", "10.0.0.1", "--stream", "0"]);
+  const r = runCli(["analyze", BUNDLED, "--json", "--port", "9876", "--host", "10.77.0.1", "--stream", "0"]);
   assert.equal(JSON.parse(r.stdout).connections.length, 1);
 });
 

@@ -74,4 +74,6 @@ test("the bundled capture: receiver_window_limited at one MSS, the model agrees"
   assert.equal(d.verdict.measures?.rwnd_median_bytes, 574);
   assert.equal(d.verdict.other?.bytes, 3, "the 3-byte reply is mentioned");
   assert.ok(d.verdict.model?.agrees, JSON.stringify(d.verdict.model));
+  // Made at the incident's RTT (1.66 ms through tcpwin lab link): the model's RTT is the path's.
+  assert.ok(d.verdict.model!.rtt_ms > 1.6 && d.verdict.model!.rtt_ms < 2.5, `rtt ${d.verdict.model!.rtt_ms}`);
 });
