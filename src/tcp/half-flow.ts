@@ -32,6 +32,7 @@ export class HalfFlow {
   lastack = 0;
   lastackTimeNs = 0;
   maxseqtobeacked = 0;
+  /** Can be -1: parked by an "ACKed unseen segment" (see sequence-analysis.ts). */
   dupacknum = 0;
   lastnondupack = 0;
   /** SACK blocks of this side's latest packet (Wireshark keeps at most 3). */

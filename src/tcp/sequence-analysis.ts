@@ -10,9 +10,9 @@
  * - zero-window probes, keep-alive ACKs and zero-window-probe ACKs skip the remaining fwd checks;
  * - SYN/FIN count one sequence number only when the segment is stored in the unacked list
  *   (at most 10000 unacked segments are stored).
- * Where recent Wireshark master differs from 4.0 (spurious-first ordering is the same; the
- * "ACKed unseen segment" neutraliser and the flagging of retransmitted SYNs as port reuse are
- * newer), we follow 4.0: the hand-built edge cases in test/tcp/ pin each of these against tshark.
+ * Where Wireshark versions differ (flagging a retransmitted SYN as port reuse; the exact
+ * "ACKed unseen segment" repeat rule), we follow what tshark 4.0.17 prints: the hand-built edge
+ * cases in test/tcp/ pin each of these against tshark.
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../capture/packet.js";
 import type { Conversation } from "./conversation.js";
@@ -115,7 +115,7 @@ export function analyzeSequence(
     }
     // DUPLICATE ACK
     if (seglen === 0 && window !== 0 && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack && sfr === 0) {
-      fwd.dupacknum++;
+      fwd.dupacknum = fwd.dupacknum === -1 ? 1 : fwd.dupacknum + 1;
       fl |= TcpFlag.duplicate_ack;
       r.dupAckNum = fwd.dupacknum;
       r.dupAckFrame = fwd.lastnondupack;
@@ -128,11 +128,19 @@ export function analyzeSequence(
     fwd.dupacknum = 0;
   }
 
-  // ACKED LOST PACKET ("ACKed unseen segment"). (Later Wireshark versions neutralise repeats
-  // through the peer's dupacknum; tshark 4.0 flags every such ACK and moves maxseqtobeacked.)
+  // ACKED LOST PACKET ("ACKed unseen segment"). Repeats for the same gap are suppressed by
+  // parking the peer's duplicate-ACK counter at -1 (rules pinned against tshark 4.0.17 by the
+  // acked_unseen_* edge cases and the RocketMQ fixtures: it flags again only once the peer sent
+  // beyond the gap, or after the peer's ACK number moved).
   if (rev.maxseqtobeacked !== 0 && seqGt(ack, rev.maxseqtobeacked) && flags & TCP_ACK) {
-    fl |= TcpFlag.ack_lost_segment;
-    rev.maxseqtobeacked = rev.nextseq;
+    ta = true;
+    if (rev.maxseqtobeacked >>> 0 < rev.nextseq >>> 0) {
+      rev.maxseqtobeacked = rev.nextseq;
+      fl |= TcpFlag.ack_lost_segment;
+    } else {
+      if (rev.dupacknum === 0) fl |= TcpFlag.ack_lost_segment;
+      rev.dupacknum = -1;
+    }
   }
 
   // RETRANSMISSION / FAST RETRANSMISSION / SPURIOUS / OUT-OF-ORDER

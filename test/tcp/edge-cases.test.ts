@@ -6,9 +6,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { TcpScript } from "../support/tcp-script.js";
 import { compareWithTshark, describe } from "../support/tshark-compare.js";
 import { netnsSkipReason } from "../support/netns.js";
@@ -95,6 +96,25 @@ const scenarios: Record<string, { build: () => TcpScript; expect: string[] }> = 
       return s;
     },
   },
+  acked_unseen_repeated_mid_connection: {
+    // The shape of a real capture started mid-conversation (RocketMQ pull): gaps in both directions,
+    // each side acknowledging data the capture never saw, several times.
+    expect: ["ack_lost_segment", "lost_segment"],
+    build: () => {
+      const s = new TcpScript(3803117964, 3765820821);
+      s.data(0, 389).data(0, 364);
+      s.nxt[0] += 1092; // not captured
+      s.data(1, 232).data(1, 238);
+      s.nxt[1] += 714;
+      s.data(0, 389).data(0, 364);
+      s.nxt[0] += 364;
+      s.data(0, 364);
+      s.nxt[1] += 105;
+      s.data(1, 401).data(1, 401);
+      s.data(0, 100).ack(1).ack(1).ack(1);
+      return s;
+    },
+  },
   keep_alives: {
     expect: ["keep_alive", "keep_alive_ack"],
     build: () => {
@@ -161,6 +181,21 @@ for (const [name, sc] of Object.entries(scenarios)) {
       const f = c.fields.find((x) => x.field === `tcp.analysis.${flag}`)!;
       assert.ok(f.present > 0, `${name}: tshark raised no ${flag}: the scenario no longer exercises it\n${describe(c, 1, true)}`);
     }
+  });
+}
+
+// Captures made by others (the shared RocketMQ fixtures) and the bundled demo capture.
+const others = [
+  ...["../../../shared/fixtures/rocketmq/", "../../assets/"].flatMap((d) => {
+    const abs = fileURLToPath(new URL(d, import.meta.url));
+    return existsSync(abs) ? readdirSync(abs).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(abs, f)) : [];
+  }),
+];
+for (const file of others) {
+  test(`tshark agrees on every field: ${basename(file)}`, { skip }, () => {
+    const c = compareWithTshark(file);
+    assert.equal(c.missing.length + c.extra.length, 0, describe(c, 1));
+    assert.equal(c.fields.filter((f) => f.share < 1).length, 0, `${file}:\n${describe(c, 1)}`);
   });
 }
 
