@@ -8,6 +8,7 @@ import { registerDemo } from "./demo.js";
 import { registerAnalyze } from "./analyze.js";
 import { registerSockets } from "./sockets.js";
 import { registerWatch } from "./watch.js";
+import { registerTrace } from "./trace.js";
 import { registerLab } from "./lab.js";
 
 export function registerCommands(program: Command): void {
@@ -16,5 +17,6 @@ export function registerCommands(program: Command): void {
   registerAnalyze(program);
   registerSockets(program);
   registerWatch(program);
+  registerTrace(program);
   registerLab(program);
 }
