@@ -66,18 +66,23 @@ export function tsharkRows(file: string): Map<number, Row> {
   return rows;
 }
 
+/** One packet object (`--packets` line or onPacket value) in tshark's textual form. */
+export function toRow(p: Record<string, unknown>): Row {
+  const row: Row = {};
+  for (const f of ALL_FIELDS) {
+    const v = p[f];
+    row[f] = v === undefined ? "" : v === true ? "1" : String(v);
+  }
+  return row;
+}
+
 /** Our values in tshark's textual form, keyed by frame number. */
 export function ourRows(file: string): { rows: Map<number, Row>; fields: Map<number, PacketFields> } {
   const rows = new Map<number, Row>();
   const fields = new Map<number, PacketFields>();
   analyzeCapture(file, {
     onPacket: (p) => {
-      const row: Row = {};
-      for (const f of ALL_FIELDS) {
-        const v = (p as unknown as Record<string, unknown>)[f];
-        row[f] = v === undefined ? "" : v === true ? "1" : String(v);
-      }
-      rows.set(p["frame.number"], row);
+      rows.set(p["frame.number"], toRow(p as unknown as Record<string, unknown>));
       fields.set(p["frame.number"], p);
     },
   });
@@ -109,9 +114,10 @@ export interface Comparison {
   fields: FieldReport[];
 }
 
-export function compareWithTshark(file: string): Comparison {
+/** Compare tshark with our rows: from analyzeCapture, or given (e.g. parsed `--packets` output). */
+export function compareWithTshark(file: string, given?: Map<number, Row>): Comparison {
   const ref = tsharkRows(file);
-  const { rows } = ourRows(file);
+  const rows = given ?? ourRows(file).rows;
   const missing: number[] = [];
   const extra: number[] = [];
   for (const k of ref.keys()) if (!rows.has(k)) missing.push(k);
