@@ -58,6 +58,9 @@ export interface VethPair {
   nsB: string;
   ipA: string;
   ipB: string;
+  /** IPv6 addresses (fd00:199::1 / ::2, no DAD, usable at once). */
+  ip6A: string;
+  ip6B: string;
   /** Device names inside the namespaces. */
   devA: string;
   devB: string;
@@ -80,11 +83,14 @@ export function createVethPair(opts: { mtu?: number } = {}): VethPair {
     run(["link", "add", "veth-a", "netns", nsA, "type", "veth", "peer", "name", "veth-b", "netns", nsB]);
     const ipA = "10.199.0.1";
     const ipB = "10.199.0.2";
-    for (const [ns, dev, ip] of [
-      [nsA, "veth-a", ipA],
-      [nsB, "veth-b", ipB],
+    const ip6A = "fd00:199::1";
+    const ip6B = "fd00:199::2";
+    for (const [ns, dev, ip, ip6] of [
+      [nsA, "veth-a", ipA, ip6A],
+      [nsB, "veth-b", ipB, ip6B],
     ] as const) {
       run(["-n", ns, "addr", "add", `${ip}/24`, "dev", dev]);
+      run(["-n", ns, "addr", "add", `${ip6}/64`, "dev", dev, "nodad"]);
       if (opts.mtu) run(["-n", ns, "link", "set", dev, "mtu", String(opts.mtu)]);
       run(["-n", ns, "link", "set", dev, "up"]);
       run(["-n", ns, "link", "set", "lo", "up"]);
@@ -99,6 +105,8 @@ export function createVethPair(opts: { mtu?: number } = {}): VethPair {
       nsB,
       ipA,
       ipB,
+      ip6A,
+      ip6B,
       devA: "veth-a",
       devB: "veth-b",
       exec: (ns, cmd, args) => execFileSync("ip", ["netns", "exec", ns, cmd, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
@@ -162,13 +170,14 @@ export interface IperfCapture {
  * Run `iperf3 -c` from A to B with `iperfArgs` (e.g. ["-n", "2M", "-w", "4K"]) while tcpdump
  * writes `file` on A's device (snaplen 128: headers only).
  */
-export async function captureIperf(pair: VethPair, file: string, iperfArgs: string[], port = 5201): Promise<IperfCapture> {
+export async function captureIperf(pair: VethPair, file: string, iperfArgs: string[], port = 5201, ipv6 = false): Promise<IperfCapture> {
   const server = pair.spawn(pair.nsB, "iperf3", ["-s", "-1", "-p", String(port)]);
   const dump = pair.spawn(pair.nsA, "tcpdump", ["-i", pair.devA, "-s", "128", "-U", "-n", "-Z", "root", "-w", file, "tcp"]);
   try {
     // iperf3 buffers its "listening" line when stdout is a pipe: ask the kernel instead.
     await Promise.all([waitForListener(pair, pair.nsB, port, 5000), waitFor(dump, "stderr", /listening on/, 5000)]);
-    const out = pair.exec(pair.nsA, "iperf3", ["-c", pair.ipB, "-p", String(port), "-J", ...iperfArgs]);
+    if (ipv6) await sleep(50); // let the v6 neighbour machinery settle (nodad addresses are usable at once)
+    const out = pair.exec(pair.nsA, "iperf3", ["-c", ipv6 ? pair.ip6B : pair.ipB, "-p", String(port), "-J", ...iperfArgs]);
     await sleep(200);
     dump.kill("SIGINT");
     await exited(dump);

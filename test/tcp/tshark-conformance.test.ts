@@ -47,14 +47,15 @@ const runs = [
   { name: "default-buffers", mtu: 1500, args: ["-n", "6M"] },
   { name: "w4k-mtu614", mtu: 614, args: ["-n", "1M", "-w", "4K"] },
   { name: "default-mtu614", mtu: 614, args: ["-n", "3M"] },
+  { name: "ipv6-default", mtu: 1500, args: ["-n", "3M"], ipv6: true },
 ];
 
 for (const run of runs) {
-  test(`iperf3 ${run.args.join(" ")} over MTU ${run.mtu}: per-packet fields agree with tshark, with and without handshakes`, { skip, timeout: 60_000 }, async () => {
+  test(`iperf3${run.ipv6 ? " over IPv6" : ""} ${run.args.join(" ")} over MTU ${run.mtu}: per-packet fields agree with tshark, with and without handshakes`, { skip, timeout: 60_000 }, async () => {
     const pair = createVethPair({ mtu: run.mtu });
     const file = join(dir, `${run.name}.pcap`);
     try {
-      await captureIperf(pair, file, run.args);
+      await captureIperf(pair, file, run.args, 5201, run.ipv6 ?? false);
     } finally {
       pair.close();
     }
