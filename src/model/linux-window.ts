@@ -15,12 +15,40 @@ export const DEFAULT_TCP_RMEM: readonly [number, number, number] = [4096, 131072
 const TCP_MAX_WSCALE = 14;
 /** A locked buffer's window is 16 bits wide when wscale is 0. */
 const U16_MAX = 65535;
+/** SKB_DATA_ALIGN(sizeof(struct sk_buff)) and SKB_DATA_ALIGN(sizeof(struct skb_shared_info)), x86-64. */
+const SKB_STRUCT = 256;
+const SKB_SHINFO = 320;
+/** NET_SKB_PAD: headroom a driver reserves in front of a received packet. */
+const NET_SKB_PAD = 64;
+/** TCP_RMEM_TO_WIN_SCALE: scaling_ratio is a fraction of 256. */
+const RATIO_ONE = 256;
+
+/** The kmalloc size class an allocation of n bytes lands in (x86-64: 96, 192, then powers of two). */
+function kmallocBucket(n: number): number {
+  if (n > 64 && n <= 96) return 96;
+  if (n > 128 && n <= 192) return 192;
+  let p = 8;
+  while (p < n) p *= 2;
+  return p;
+}
+
 /**
- * Per-skb overhead on top of the payload while a segment sits in the receive queue: the
- * SKB_TRUESIZE part (sk_buff + skb_shared_info, 256 + 320 B aligned on x86-64). Measured on 6.18:
- * a 574-byte segment is charged 1.1–1.4 KB (reference §4), i.e. payload + ~576.
+ * skb->truesize of one received packet of `ipLen` bytes in a linear skb, as __alloc_skb charges it:
+ * SKB_DATA_ALIGN(NET_SKB_PAD + len) + shared info, rounded up to the kmalloc class, plus struct
+ * sk_buff. TUN (the lab's link), and drivers that copy small packets, allocate this way: a 614-byte
+ * packet (MSS 574) is charged 1280 B, a 1488-byte one (MSS 1448) 2304 B. NIC drivers that receive
+ * into page fragments charge more (typically 2048 or 4096 + 256); pass `truesize` for those.
  */
-const SKB_OVERHEAD = 576;
+export function skbTruesize(ipLen: number): number {
+  const data = Math.ceil((NET_SKB_PAD + ipLen) / 64) * 64 + SKB_SHINFO;
+  return kmallocBucket(data) - SKB_SHINFO + SKB_SHINFO + SKB_STRUCT;
+}
+
+/** The sender's segment when the peer's largest window is small: tcp_bound_to_half_wnd(). */
+export function boundToHalfWindow(segment: number, maxWindow: number): number {
+  const cutoff = maxWindow > 536 ? maxWindow >> 1 : maxWindow;
+  return cutoff > 0 && segment > cutoff ? Math.max(cutoff, 68 - 20) : segment;
+}
 
 export type KernelFamily = "pre-6.6" | "6.6-6.9" | "6.10+";
 
@@ -81,6 +109,8 @@ export interface RcvbufWindowInput {
   rmemMax?: number;
   tcpRmem?: readonly [number, number, number];
   advWinScale?: number;
+  /** skb->truesize of one full-sized received segment (default: skbTruesize(mss + 40)). */
+  truesize?: number;
 }
 
 export interface RcvbufWindow {
@@ -103,6 +133,15 @@ export interface RcvbufWindow {
   windowSteady: number;
   /** The window scale this socket announces. */
   wscale: number;
+  /**
+   * Bytes per segment the sender actually sends: `segment`, or half the SYN-ACK window when that is
+   * smaller (tcp_bound_to_half_wnd: SO_RCVBUF 1024 with MSS 1448 makes the sender use 576).
+   */
+  sendSegment: number;
+  /** 6.10+: the scaling_ratio the receiver measures from its segments (len × 256 / truesize). */
+  scalingRatio?: number;
+  /** 6.10+: skb->truesize assumed for one received segment. */
+  truesize?: number;
   /** One line per step, for people to check by hand. */
   steps: string[];
 }
@@ -149,6 +188,9 @@ export function rcvbufToWindow(input: RcvbufWindowInput): RcvbufWindow {
   const wscale = Math.min(Math.max(Math.floor(Math.log2(Math.max(wsSpace, 1))) - 15, 0), TCP_MAX_WSCALE);
 
   let windowSteady: number;
+  let sendSegment = segment;
+  let scalingRatio: number | undefined;
+  let truesizeUsed: number | undefined;
   if (!locked) {
     // Autotuning (tcp_rcv_space_adjust) grows sk_rcvbuf toward tcp_rmem[2] as the reader keeps up.
     windowSteady = winFromSpace(tcpRmem[2], family, adv);
@@ -158,16 +200,44 @@ export function rcvbufToWindow(input: RcvbufWindowInput): RcvbufWindow {
     // transfer, i.e. __tcp_select_window kept the SYN window while the reader kept up.
     windowSteady = windowSyn;
     steps.push(`steady window = SYN-ACK window ${windowSyn} (pre-6.6 keeps it while the reader keeps up, as the incident capture shows)`);
-  } else {
-    // Measured on 6.18: each ACK is computed while one segment (payload + skb overhead) is still
-    // charged to the buffer, so __tcp_select_window offers the space that remains, rounded to MSS.
-    const queued = segment + SKB_OVERHEAD;
+  } else if (family === "6.6-6.9") {
+    // Not measured here: keep the conservative reading (one segment queued when an ACK is computed).
+    const queued = segment + SKB_STRUCT + SKB_SHINFO;
     const free = winFromSpace(Math.max(rcvbufEffective - queued, 0), family, adv);
     const rounded = Math.floor(free / segment) * segment;
     windowSteady = Math.max(Math.min(rounded, windowSyn), Math.min(segment, windowSyn));
+    steps.push(`steady window: rounddown(${rule.replace("space", `(${rcvbufEffective} − ${queued})`)}, ${segment}) = ${windowSteady}`);
+  } else {
+    // 6.10+, locked buffer. Derived from tcp_measure_rcv_mss / tcp_grow_window / __tcp_select_window
+    // and fitted to windows measured on 6.18 through the lab link (see the lab notes):
+    //  1. the sender's segment is bounded by half the SYN-ACK window (tcp_bound_to_half_wnd);
+    //  2. the receiver re-measures scaling_ratio = len × 256 / truesize from arriving segments
+    //     (574 B in a 1280 B skb → 114, not the initial 128), so window_clamp = rcvbuf × ratio / 256;
+    //  3. rcv_ssthresh starts at the SYN-ACK window and grows by 2 × MSS per segment only while it is
+    //     below the free space left with the arriving segment and one more still unread queued;
+    //  4. the advertised window is min(clamp, rcv_ssthresh) rounded down to the segment (wscale 0).
+    const seg = boundToHalfWindow(segment, windowSyn);
+    sendSegment = seg;
+    if (seg < segment) steps.push(`sender's segment = half the SYN-ACK window (tcp_bound_to_half_wnd) = ${seg}`);
+    const ts = input.timestamps ? 12 : 0;
+    const truesize = input.truesize !== undefined && seg === segment ? input.truesize : skbTruesize(seg + 40 + ts);
+    const ratio = Math.max(1, Math.floor((seg * RATIO_ONE) / truesize));
+    const clamp = Math.floor((rcvbufEffective * ratio) / RATIO_ONE);
+    let ssthresh = windowSyn;
+    const freeWithTwoQueued = Math.floor((Math.max(rcvbufEffective - 2 * truesize, 0) * ratio) / RATIO_ONE);
+    for (let i = 0; i < 10_000 && ssthresh < clamp && ssthresh < freeWithTwoQueued; i++) ssthresh += Math.min(clamp - ssthresh, 2 * seg);
+    const rounded = Math.floor(Math.min(clamp, ssthresh) / seg) * seg;
+    windowSteady = Math.max(rounded, Math.min(seg, windowSyn));
+    scalingRatio = ratio;
+    truesizeUsed = truesize;
     steps.push(
-      `steady window: each ACK is sent while one segment (${segment} + ${SKB_OVERHEAD} B overhead) is queued → ` +
-        `rounddown(${rule.replace("space", `(${rcvbufEffective} − ${queued})`)}, ${segment}) = ${windowSteady}`,
+      `each ${seg}-byte segment is charged truesize ${truesize} B → scaling_ratio = ${seg}×256/${truesize} = ${ratio}; ` +
+        `window_clamp = ${rcvbufEffective} × ${ratio}/256 = ${clamp}`,
+    );
+    steps.push(
+      `rcv_ssthresh from the SYN-ACK window ${windowSyn}` +
+        (ssthresh > windowSyn ? `, grown while below the free space with two segments queued (${freeWithTwoQueued}), to ${ssthresh}` : "") +
+        ` → steady window = rounddown(min(${clamp}, ${ssthresh}), ${seg}) = ${windowSteady}`,
     );
   }
 
@@ -183,6 +253,8 @@ export function rcvbufToWindow(input: RcvbufWindowInput): RcvbufWindow {
     windowSyn,
     windowSteady,
     wscale,
+    sendSegment,
+    ...(scalingRatio !== undefined ? { scalingRatio, truesize: truesizeUsed } : {}),
     steps,
   };
 }
