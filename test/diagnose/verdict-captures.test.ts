@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -76,4 +76,17 @@ test("the bundled capture: receiver_window_limited at one MSS, the model agrees"
   assert.ok(d.verdict.model?.agrees, JSON.stringify(d.verdict.model));
   // Made at the incident's RTT (1.66 ms through tcpwin lab link): the model's RTT is the path's.
   assert.ok(d.verdict.model!.rtt_ms > 1.6 && d.verdict.model!.rtt_ms < 2.5, `rtt ${d.verdict.model!.rtt_ms}`);
+});
+
+test("the bundled capture with the handshake cut off: still receiver_window_limited, on an inferred scale", () => {
+  const file = fileURLToPath(new URL("../../assets/rcvbuf-1024.pcap", import.meta.url));
+  const b = readFileSync(file);
+  // Classic little-endian pcap: 24-byte file header, then 16-byte record headers (incl_len at +8).
+  let off = 24;
+  for (let i = 0; i < 9; i++) off += 16 + b.readUInt32LE(off + 8);
+  const d = analyse(Buffer.concat([b.subarray(0, 24), b.subarray(off)]))[0]!;
+  assert.equal(d.evidence.handshake_seen, false);
+  assert.equal(d.evidence.c2s.rwnd_scale.source, "inferred");
+  assert.equal(d.verdict.kind, "receiver_window_limited", describe(d));
+  assert.ok(d.verdict.notes.some((n) => /window scale 0 inferred/.test(n)), d.verdict.notes.join("; "));
 });
