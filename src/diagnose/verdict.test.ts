@@ -42,6 +42,8 @@ test("the incident's fix: SO_RCVBUF on the name server, RocketMQ key, value meet
   assert.equal(f.rocketmq, `serverSocketRcvBufSize=${f.value}`);
   assert.match(f.text, new RegExp(`SO_RCVBUF on 10\\.0\\.0\\.2:9876 to ≥ ${f.value}`));
 
+  assert.equal(v.notes[0], "deadline 3.00 s missed: the data took 3.00 s"); // 3.004 s
+  assert.match(diagnoseConnection(incident(), { deadlineSec: 2 }).notes[0]!, /^deadline 2\.00 s missed: the data took 3\.00 s$/);
   const tight = diagnoseConnection(incident(), { deadlineSec: 0.001 });
   assert.ok(tight.fix?.infeasible_reason, "1 ms for 2 MB at 1.66 ms RTT is impossible");
 });

@@ -149,6 +149,10 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
   }
 
   const mc = crossCheck(kind, m, t);
+  if (opts.deadlineSec !== undefined && m.transfer_s !== null) {
+    const met = m.transfer_s <= opts.deadlineSec;
+    notes.push(`deadline ${durationText(opts.deadlineSec * 1000)} ${met ? "met" : "missed"}: the data took ${secText(m.transfer_s)}`);
+  }
   if (mc && !mc.agrees && kind !== "healthy" && kind !== "application_limited") {
     notes.push(
       `the model and the capture disagree by ${mc.ratio.toFixed(1)}×: something besides the ${mc.window_source.replace(/_/g, " ")} window also held the transfer`,
