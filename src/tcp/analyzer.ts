@@ -88,6 +88,7 @@ export class TcpAnalyzer {
     const now = (seg.tsSec - this.baseSec) * 1e9 + (seg.tsNsec - this.baseNsec);
     const r = this.r;
     r.reset();
+    r.tNs = now;
     const flags = seg.flags;
     const seq = seg.seq | 0; // int32 inside tcp/ (see sequence-analysis.ts)
     const ack = seg.ack | 0;
@@ -118,7 +119,7 @@ export class TcpAnalyzer {
     const rev = conv.dirs[1 - dir]!;
     fwd.numSack = 0;
 
-    analyzeSequence(conv, fwd, rev, seg.frame, now, seq, ack, seglen, flags, window, r);
+    analyzeSequence(conv, fwd, rev, seg.frame, seq, ack, seglen, flags, window, r);
 
     // tcp.window_size uses the scale known before this packet's own options; SYNs are never scaled.
     if (flags & TCP_SYN) {
@@ -165,13 +166,12 @@ export class TcpAnalyzer {
     }
     if (r.hasTa && conv.firstRttNs !== 0) r.initialRttNs = conv.firstRttNs;
 
-    this.evidence(conv, dir, fwd, rev, now, seq, seglen, flags, window, r);
+    this.evidence(conv, dir, fwd, rev, seq, seglen, flags, window, r);
 
     if (this.onResult !== null && conv.selected) {
       r.frame = seg.frame;
       r.stream = conv.stream;
       r.dir = dir;
-      r.tNs = now;
       r.seglen = seglen;
       r.seq = seq;
       r.ack = ack;
@@ -188,13 +188,13 @@ export class TcpAnalyzer {
     dir: number,
     fwd: HalfFlow,
     rev: HalfFlow,
-    now: number,
     seq: number,
     seglen: number,
     flags: number,
     window: number,
     r: SegmentResult,
   ): void {
+    const now = r.tNs;
     conv.endNs = now;
     if (flags & TCP_RST) conv.state = 3;
     else if (flags & TCP_FIN) {

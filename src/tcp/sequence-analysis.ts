@@ -30,7 +30,8 @@ const FAST_RT_NS = 20_000_000;
 const OOO_DEFAULT_NS = 3_000_000;
 
 /**
- * Analyse one segment sent by `fwd` to `rev` at `nowNs`; fills the analysis part of `r`.
+ * Analyse one segment sent by `fwd` to `rev` at `r.tNs` (a field, not an argument: a double
+ * argument would be boxed on every call); fills the analysis part of `r`.
  * `seglen` is tcp.len; `flags` tcp.flags; `window` the raw window. Sequence numbers (`seq`, `ack`
  * and every one stored) are held as int32 (`x | 0`): the same 32 bits as Wireshark's guint32, but
  * small integers to V8, so nothing is boxed per packet; equality and the wrap-aware comparisons of
@@ -41,7 +42,6 @@ export function analyzeSequence(
   fwd: HalfFlow,
   rev: HalfFlow,
   frame: number,
-  nowNs: number,
   seq: number,
   ack: number,
   seglen: number,
@@ -49,6 +49,7 @@ export function analyzeSequence(
   window: number,
   r: SegmentResult,
 ): void {
+  const nowNs = r.tNs;
   let fl = r.analysisFlags;
   let ta = r.hasTa;
 
