@@ -35,7 +35,16 @@ function propagate(cmd: Command): void {
   cmd.commands.forEach((c) => propagate(c));
 }
 
+/** `tcpwin ... | head` closes the pipe early: that is the reader's choice, not an error. */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(EXIT_OK);
+    throw e;
+  });
+}
+
 export async function run(argv: string[]): Promise<number> {
+  quietOnClosedPipe(process.stdout);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
