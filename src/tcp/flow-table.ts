@@ -31,6 +31,8 @@ export class FlowTable {
   private used = 0;
   /** Set by `find`: 0 if the packet's source is the conversation's endpoint 0, else 1. */
   dir = 0;
+  /** The conversation found last: consecutive packets mostly belong to the same one. */
+  private last = -1;
 
   constructor(private readonly convs: Conversation[]) {}
 
@@ -53,6 +55,13 @@ export class FlowTable {
 
   /** Index of the current conversation for this packet's 4-tuple (and sets `dir`), or -1. */
   find(p: TcpPacket): number {
+    if (this.last >= 0) {
+      const d = this.matches(this.convs[this.last]!, p);
+      if (d >= 0) {
+        this.dir = d;
+        return this.last;
+      }
+    }
     let i = this.hashOf(p) & this.mask;
     for (;;) {
       const v = this.slots[i]!;
@@ -60,6 +69,7 @@ export class FlowTable {
       const d = this.matches(this.convs[v - 1]!, p);
       if (d >= 0) {
         this.dir = d;
+        this.last = v - 1;
         return v - 1;
       }
       i = (i + 1) & this.mask;
@@ -68,6 +78,7 @@ export class FlowTable {
 
   /** Make conversation `idx` (whose endpoints are this packet's) the current one for its tuple. */
   set(p: TcpPacket, idx: number): void {
+    this.last = idx;
     let i = this.hashOf(p) & this.mask;
     for (;;) {
       const v = this.slots[i]!;
