@@ -4,7 +4,7 @@
  * by tcpwin. Every field of every TCP packet must agree for ≥ 99.9 % of packets; the frames that
  * differ are printed. Runs: default buffers; `-w 4K` over MTU 614 (the incident's shape);
  * default buffers over MTU 614; each again with the handshakes cut off (our own pcap filter)
- * and once starting mid-transfer (editcap), where tcpwin must infer the window scale.
+ * and once starting mid-transfer (editcap), where tcpwin must infer the window scale; once as pcapng.
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -90,6 +90,13 @@ for (const run of runs) {
     } else {
       // Not window-limited: in flight gives only a lower bound on the scale.
       assert.ok(cutData.rwnd_scale.shift <= data.rwnd_scale.shift, JSON.stringify(cutData.rwnd_scale));
+    }
+
+    // The same packets as pcapng (editcap), for the other reader.
+    if (run.name === "w4k-mtu614") {
+      const ng = join(dir, `${run.name}.pcapng`);
+      execFileSync("editcap", ["-F", "pcapng", file, ng], { stdio: "ignore" });
+      checkAgreement(ng, `${run.name} as pcapng`);
     }
 
     // Starting mid-transfer (editcap deletes the first 300 frames).
