@@ -138,33 +138,50 @@ export interface TunedListener {
   report: TuningReport;
 }
 
+export interface TunedListenFd {
+  fd: number;
+  port: number;
+  report: TuningReport;
+}
+
 /**
- * A listening socket configured before listen(), wrapped in a net.Server. Accepted sockets
- * inherit SO_RCVBUF / SO_SNDBUF / TCP_MAXSEG. `host` "0.0.0.0" / "::" for all addresses.
+ * A listening socket configured before listen(), as a raw non-blocking fd (the bulk receiver
+ * accepts on it from a worker thread). The caller owns and closes the fd.
  */
-export async function listenTuned(host: string, port: number, tuning: SocketTuning, backlog = 128): Promise<TunedListener> {
+export async function listenTunedFd(host: string, port: number, tuning: SocketTuning, backlog = 128): Promise<TunedListenFd> {
   const { family, address } = await resolve(host);
   const fd = check(socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) as number, "socket");
-  let server: net.Server;
   try {
     setIntOpt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
     applyTuning(fd, tuning);
     const sa = sockaddr(family, address, port);
     check(bind(fd, sa, sa.length) as number, "bind", `${address} port ${port}`);
     check(listen(fd, backlog) as number, "listen");
-    const report = tuningReport(fd, tuning);
-    const boundPort = localPort(fd);
-    server = new net.Server();
+    return { fd, port: localPort(fd), report: tuningReport(fd, tuning) };
+  } catch (e) {
+    close(fd);
+    throw e;
+  }
+}
+
+/**
+ * A listening socket configured before listen(), wrapped in an ordinary net.Server. Accepted
+ * sockets inherit SO_RCVBUF / SO_SNDBUF / TCP_MAXSEG. `host` "0.0.0.0" / "::" for all addresses.
+ */
+export async function listenTuned(host: string, port: number, tuning: SocketTuning, backlog = 128): Promise<TunedListener> {
+  const l = await listenTunedFd(host, port, tuning, backlog);
+  try {
+    const server = new net.Server();
     await new Promise<void>((res, rej) => {
       server.once("error", rej);
-      server.listen({ fd }, () => {
+      server.listen({ fd: l.fd }, () => {
         server.off("error", rej);
         res();
       });
     });
-    return { server, fd, port: boundPort, report };
+    return { server, fd: l.fd, port: l.port, report: l.report };
   } catch (e) {
-    close(fd);
+    close(l.fd);
     throw e;
   }
 }

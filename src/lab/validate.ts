@@ -16,7 +16,7 @@ import { spawnSync } from "node:child_process";
 import { TcpwinError } from "../errors.js";
 import { LabLink } from "./link/link.js";
 import { netnsHasTcpListener, pidInNetns } from "./link/session.js";
-import type { TransferResult } from "./bulk/sender.js";
+import { predict, type TransferResult } from "./bulk/sender.js";
 
 export interface GridCell {
   /** Receiver's SO_RCVBUF; null = kernel default (autotuning). */
@@ -57,6 +57,12 @@ export interface CellResult {
   predicted_ms: number | null;
   /** measured / predicted − 1. */
   error: number | null;
+  /** The kernel's smoothed RTT at the end of the transfer (includes both endpoints' processing). */
+  srtt_ms: number | null;
+  /** The model with the RTT the flow actually had (srtt) instead of the configured one. */
+  predicted_srtt_ms: number | null;
+  /** measured / predicted_srtt − 1: informative (srtt is an EWMA of the last samples, noisy under load). */
+  error_srtt: number | null;
   /** The model's bound: only "window" cells are held to the tolerance. */
   bottleneck: string | null;
   window_limited: boolean;
@@ -84,6 +90,14 @@ export interface ValidateOptions {
   onCell?: (r: CellResult) => void;
   onProgress?: (line: string) => void;
   prefix?: string;
+  /**
+   * Run `lab serve` and `lab send` SCHED_FIFO (chrt -f 5, below the forwarder's 10). Off by
+   * default: with --busy-poll the receiver spins, and a spinning RT task trips the kernel's RT
+   * throttling (sched_rt_runtime_us), which then stalls the forwarder for tens of ms.
+   */
+  realtimeApps?: boolean;
+  /** lab serve --busy-poll, ms (default 20: longer than any round trip of the grid). */
+  busyPollMs?: number;
 }
 
 function shellQuote(a: string): string {
@@ -119,6 +133,9 @@ export async function runCell(link: LabLink, cell: GridCell, opts: ValidateOptio
     measured_ms: null,
     predicted_ms: null,
     error: null,
+    srtt_ms: null,
+    predicted_srtt_ms: null,
+    error_srtt: null,
     bottleneck: null,
     window_limited: false,
     pass: null,
@@ -130,8 +147,8 @@ export async function runCell(link: LabLink, cell: GridCell, opts: ValidateOptio
     rwnd_limited_share: null,
     total_retrans: null,
   };
-  const self = opts.selfCommand.map(shellQuote).join(" ");
-  const serveArgs = ["lab", "serve", "--port", String(port), "--count", "1", "--json"];
+  const self = (opts.realtimeApps === true ? ["chrt", "-f", "5"] : []).concat(opts.selfCommand).map(shellQuote).join(" ");
+  const serveArgs = ["lab", "serve", "--port", String(port), "--count", "1", "--json", "--busy-poll", `${opts.busyPollMs ?? 20}ms`];
   if (cell.rcvbuf !== null) serveArgs.push("--rcvbuf", String(cell.rcvbuf));
   const server = link.spawnIn("b", `exec ${self} ${serveArgs.join(" ")}`, { stdio: "pipe" });
   const serverOut = collect(server);
@@ -158,6 +175,10 @@ export async function runCell(link: LabLink, cell: GridCell, opts: ValidateOptio
     base.error = Math.round((r.elapsed_ms / r.predicted_ms - 1) * 1000) / 1000;
     base.bottleneck = r.model.bottleneck;
     base.window_limited = r.model.bottleneck === "window";
+    base.srtt_ms = r.kernel.srtt_us / 1000;
+    const ps = predict(r.bytes, r.kernel, r.server, Math.max(base.srtt_ms, cell.rttMs)).predicted_ms;
+    base.predicted_srtt_ms = ps;
+    base.error_srtt = Math.round((r.elapsed_ms / ps - 1) * 1000) / 1000;
     base.pass = base.window_limited ? Math.abs(base.error) <= opts.tolerance : null;
     base.model_window = r.model.window_bytes;
     base.snd_wnd = r.snd_wnd;

@@ -102,6 +102,7 @@ function registerServe(lab: Command): void {
     .option("--host <addr>", "address to listen on", "0.0.0.0")
     .addOption(new Option("--port <n>", "TCP port").argParser(intArg(0, 65535)).default(DEFAULT_PORT))
     .addOption(new Option("--count <n>", "exit after n transfers (default: serve until stopped)").argParser(intArg(1, 1_000_000)))
+    .addOption(new Option("--busy-poll <time>", "spin reading for up to this long after data before sleeping: removes the reader's wake-up latency from every round trip (costs a CPU while data flows)").argParser(durationArg).default(0))
     .option("--json", "one JSON object per transfer (NDJSON) on stdout");
   addTuning(cmd, "listener (accepted sockets inherit it)");
   cmd.addHelpText(
@@ -114,9 +115,9 @@ Examples:
   $ tcpwin lab serve --rcvbuf 1024 --mss 574 --count 1 --json
 `,
   );
-  cmd.action(async (o: TuningOpts & { host: string; port: number; count?: number; json?: boolean }) => {
+  cmd.action(async (o: TuningOpts & { host: string; port: number; count?: number; busyPoll: number; json?: boolean }) => {
     const server = new BulkServer(
-      { host: o.host, port: o.port, tuning: tuningFrom(o), maxTransfers: o.count },
+      { host: o.host, port: o.port, tuning: tuningFrom(o), maxTransfers: o.count, busyPollMs: o.busyPoll * 1000 },
       {
         onTransfer: (r) => process.stdout.write(o.json ? JSON.stringify(r) + "\n" : serverLine(r) + "\n"),
         onBadClient: (peer, msg) => process.stderr.write(`tcpwin lab serve: ${peer}: ${msg}\n`),
@@ -348,6 +349,7 @@ function registerValidate(lab: Command): void {
     .addOption(new Option("--tolerance <fraction>", "allowed |measured/predicted − 1| for window-limited cells").argParser(lossArg).default(0.1))
     .addOption(new Option("--rtt-tolerance <fraction>", "allowed emulator RTT error").argParser(lossArg).default(0.05))
     .option("--no-iperf3", "skip the iperf3 RTT check")
+    .option("--realtime", "run lab serve/send SCHED_FIFO (chrt -f 5) against other load on the machine")
     .option("--json", "one JSON document: cells (one object per cell) and rtt_checks")
     .addHelpText(
       "after",
@@ -370,6 +372,7 @@ Examples:
         tolerance: number;
         rttTolerance: number;
         iperf3: boolean;
+        realtime?: boolean;
         json?: boolean;
       }) => {
         let cells: GridCell[];
@@ -396,6 +399,7 @@ Examples:
             timestamps: o.timestamps ?? false,
             tolerance: o.tolerance,
             selfCommand,
+            realtimeApps: o.realtime === true,
             onProgress: (l) => process.stderr.isTTY && process.stderr.write(`${l}\r`),
             onCell: (r) => {
               if (!o.json) process.stdout.write(validateRow(r, o.rttTolerance, st));
@@ -443,18 +447,23 @@ function pctSigned(x: number): string {
 }
 
 function validateHeader(): string {
-  return `${"SO_RCVBUF".padStart(9)} ${"RTT ms".padStart(6)} ${"MSS".padStart(5)} ${"window".padStart(7)} ${"snd_wnd".padStart(7)} ${"measured".padStart(10)} ${"predicted".padStart(10)} ${"error".padStart(7)} ${"min_rtt".padStart(8)}  bound\n`;
+  return (
+    `${"SO_RCVBUF".padStart(9)} ${"RTT ms".padStart(6)} ${"MSS".padStart(5)} ${"window".padStart(7)} ${"snd_wnd".padStart(7)} ${"measured".padStart(10)} ` +
+    `${"predicted".padStart(10)} ${"error".padStart(7)} ${"min_rtt".padStart(8)} ${"srtt".padStart(7)} ${"pred@srtt".padStart(10)} ${"error".padStart(7)}  bound\n`
+  );
 }
 
 function validateRow(r: CellResult, rttTol: number, st: ReturnType<typeof style>): string {
   const rb = (r.rcvbuf === null ? "default" : String(r.rcvbuf)).padStart(9);
   if (r.failure) return `${rb} ${String(r.rtt_ms).padStart(6)} ${String(r.mss).padStart(5)}  ${st.red(`failed: ${r.failure}`)}\n`;
   const err = r.error === null ? "?" : pctSigned(r.error);
+  const errS = r.error_srtt === null ? "?" : pctSigned(r.error_srtt);
   const errCol = r.pass === null ? st.dim(err.padStart(7)) : r.pass ? st.green(err.padStart(7)) : st.red(err.padStart(7));
   const rtt = r.min_rtt_ms === null ? "?" : r.min_rtt_ms.toFixed(3);
   const rttCol = r.rtt_error !== null && Math.abs(r.rtt_error) > rttTol ? st.red(rtt.padStart(8)) : rtt.padStart(8);
   return (
     `${rb} ${String(r.rtt_ms).padStart(6)} ${String(r.mss).padStart(5)} ${String(r.model_window ?? "?").padStart(7)} ${String(r.snd_wnd ?? "?").padStart(7)} ` +
-    `${formatMs(r.measured_ms!).padStart(10)} ${formatMs(r.predicted_ms!).padStart(10)} ${errCol} ${rttCol}  ${r.bottleneck}${r.window_limited ? "" : st.dim(" (not held to tolerance)")}\n`
+    `${formatMs(r.measured_ms!).padStart(10)} ${formatMs(r.predicted_ms!).padStart(10)} ${errCol} ${rttCol} ${(r.srtt_ms?.toFixed(3) ?? "?").padStart(7)} ` +
+    `${(r.predicted_srtt_ms === null ? "?" : formatMs(r.predicted_srtt_ms)).padStart(10)} ${st.dim(errS.padStart(7))}  ${r.bottleneck}${r.window_limited ? "" : st.dim(" (not held to tolerance)")}\n`
   );
 }

@@ -5,9 +5,8 @@
  * TUN fds right after without the worker touching a reused fd number; being synchronous, it also
  * works from a process 'exit' handler.
  */
-import { Worker } from "node:worker_threads";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import type { Worker } from "node:worker_threads";
+import { startWorker } from "../worker-entry.js";
 import { TcpwinError } from "../../errors.js";
 import { readDirectionStats, STAT_STRIDE, type DirectionStats, type ForwarderConfig } from "./forwarder-types.js";
 
@@ -16,19 +15,6 @@ export type ForwarderOptions = Omit<ForwarderConfig, "ctrl" | "stats">;
 export interface ForwarderStats {
   a_to_b: DirectionStats;
   b_to_a: DirectionStats;
-}
-
-/**
- * The worker: the compiled .js when built; from source, the .ts loaded through tsx's API inside
- * the worker (the tsx CLI registers its loader for the main thread only).
- */
-function makeWorker(cfg: ForwarderConfig): Worker {
-  const js = new URL("./forwarder-worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: cfg });
-  const ts = new URL("./forwarder-worker.ts", import.meta.url).href;
-  const api = (import.meta as unknown as { resolve(s: string): string }).resolve("tsx/esm/api");
-  const boot = `import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(ts)}, ${JSON.stringify(import.meta.url)}))`;
-  return new Worker(boot, { eval: true, workerData: cfg });
 }
 
 export class Forwarder {
@@ -44,7 +30,7 @@ export class Forwarder {
     this.ctrl = new Int32Array(ctrlBuf);
     this.stats = new Float64Array(statsBuf);
     const cfg: ForwarderConfig = { ...opts, ctrl: ctrlBuf, stats: statsBuf };
-    this.worker = makeWorker(cfg);
+    this.worker = startWorker(import.meta.url, "./forwarder-worker.js", cfg);
     this.worker.on("error", (e) => {
       this.failure = e;
       Atomics.store(this.ctrl, 1, 1);
