@@ -42,9 +42,8 @@ function direction(c: Conversation, s: number): DirectionEvidence {
     const n = sender.flagCounts[bit]!;
     if (n > 0) flags[name] = n;
   }
-  // As tshark's tcp.analysis.retransmission: fast and spurious retransmissions count too.
-  const retrans = (flags.retransmission ?? 0) + (flags.fast_retransmission ?? 0) + (flags.spurious_retransmission ?? 0);
-  if (retrans > 0) flags.retransmission = retrans;
+  // One count per flag bit: "retransmission" is the plain (RTO-like) kind only; fast and spurious
+  // retransmissions have their own keys (tshark's field would count all three; diagnose/ sums them).
   if (sender.windowFullInferred > 0) flags.window_full_inferred = sender.windowFullInferred;
   return {
     sender: endpoint(c, s),
