@@ -65,6 +65,9 @@ function bundleCli(): string[] {
   const out = `${CACHE}cli.mjs`;
   const esbuild = `${ROOT}node_modules/.bin/esbuild`;
   const args = ["--bundle", "--platform=node", "--format=esm", "--target=node20", "--external:koffi", "--external:commander", "--log-level=error", `--outfile=${out}`];
+  // The --json worker thread is loaded from beside the bundle, as from dist/report/ when built.
+  const w = spawnSync(esbuild, [`${ROOT}src/report/sockets-json-worker.ts`, ...args.filter((a) => !a.startsWith("--outfile")), `--outfile=${CACHE}sockets-json-worker.js`], { encoding: "utf8" });
+  if (w.status !== 0) throw new Error(`esbuild (worker) failed: ${w.stderr}`);
   let r = spawnSync(esbuild, [`${ROOT}src/cli/entry.ts`, ...args], { encoding: "utf8" });
   if (r.status !== 0) {
     // Another command of the tree does not build right now: bundle `sockets` alone, same code path.

@@ -115,7 +115,8 @@ export function liveSocketFlags(s: LiveSocketFacts, m: MachineLimits): LiveFlag[
     });
   }
 
-  if (s.state === "ESTAB" && s.snd_wnd !== undefined && s.snd_mss !== undefined && s.snd_mss > 0 && s.snd_wnd <= 2 * s.snd_mss) {
+  // ≤ 2 × MSS and below 64 KiB: on loopback (MSS 32 KiB+) a fresh 64 KiB window is not small.
+  if (s.state === "ESTAB" && s.snd_wnd !== undefined && s.snd_mss !== undefined && s.snd_mss > 0 && s.snd_wnd <= 2 * s.snd_mss && s.snd_wnd < 65535) {
     flags.push({
       kind: "peer_window_small",
       severity: "warning",

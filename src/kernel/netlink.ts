@@ -270,6 +270,14 @@ export function viewDiagBatch(
   });
 }
 
+/**
+ * Follow a batch's message framing only (DONE, ERROR, truncation, stream offset) without decoding
+ * sockets: for a batch another thread decodes.
+ */
+export function scanDiagBatch(buf: Uint8Array, len: number, state: DumpState): void {
+  walkBatch(buf, len, state, () => {});
+}
+
 function walkBatch(buf: Uint8Array, len: number, state: DumpState, onMsg: (dv: DataView, body: number, bodyLen: number, base: number) => void): void {
   const dv = new DataView(buf.buffer, buf.byteOffset, Math.min(len, buf.byteLength));
   const end = Math.min(len, buf.byteLength);

@@ -20,6 +20,7 @@ import {
   DumpState,
   encodeInetDiagReq,
   NETLINK_SOCK_DIAG,
+  scanDiagBatch,
   viewDiagBatch,
   type DiagMsgView,
   type DiagDecodeError,
@@ -108,7 +109,12 @@ export function dumpTcpSockets(filter: DumpFilter = {}): DumpResult {
  * recv buffer (valid only during the call); nothing is allocated per socket. Same filters, same
  * dedupe by cookie, same errors as dumpTcpSockets.
  */
-export function streamTcpSockets(filter: DumpFilter, onView: (v: DiagMsgView) => void): Omit<DumpResult, "sockets"> {
+export function streamTcpSockets(
+  filter: DumpFilter,
+  onView: (v: DiagMsgView) => void,
+  /** Return true to take a whole batch elsewhere (another thread); its framing is still followed here. */
+  offload?: (buf: Uint8Array, n: number) => boolean,
+): Omit<DumpResult, "sockets"> {
   const seen = new Set<number>();
   let duplicates = 0;
   const view = new DiagMsgViewImpl();
@@ -121,7 +127,10 @@ export function streamTcpSockets(filter: DumpFilter, onView: (v: DiagMsgView) =>
     seen.add(c);
     onView(v);
   };
-  const r = runDump(filter, (buf, n, state) => viewDiagBatch(buf, n, state, view, each, filter.want));
+  const r = runDump(filter, (buf, n, state) => {
+    if (offload !== undefined && filter.want === undefined && offload(buf, n)) scanDiagBatch(buf, n, state);
+    else viewDiagBatch(buf, n, state, view, each, filter.want);
+  });
   return { errors: r.errors, duplicates, messages: r.messages, bytes: r.bytes };
 }
 

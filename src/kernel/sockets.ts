@@ -116,6 +116,8 @@ export function listTcpSockets(q: SocketQuery = {}): SocketList {
 export function streamTcpSocketsQuery(
   q: SocketQuery,
   onView: (v: DiagMsgView, owners: InodeOwners | undefined) => void,
+  /** Hand whole reply batches to another thread (only when no address filter applies here). */
+  offload?: (buf: Uint8Array, n: number) => boolean,
 ): { errors: DiagDecodeError[]; duplicates: number; owners?: OwnerStats } {
   const procRoot = q.procRoot ?? "/proc";
   let map: InodeOwners | undefined;
@@ -135,11 +137,15 @@ export function streamTcpSocketsQuery(
   if (q.families) filter.families = q.families;
   const src = q.src?.addr !== undefined ? q.src : undefined;
   const dst = q.dst?.addr !== undefined ? q.dst : undefined;
-  const r = streamTcpSockets(filter, (v) => {
-    if (src && !addrMatches(v.src, v.family, src)) return;
-    if (dst && !addrMatches(v.dst, v.family, dst)) return;
-    onView(v, map);
-  });
+  const r = streamTcpSockets(
+    filter,
+    (v) => {
+      if (src && !addrMatches(v.src, v.family, src)) return;
+      if (dst && !addrMatches(v.dst, v.family, dst)) return;
+      onView(v, map);
+    },
+    src || dst || map ? undefined : offload,
+  );
   const out: { errors: DiagDecodeError[]; duplicates: number; owners?: OwnerStats } = { errors: r.errors, duplicates: r.duplicates };
   if (map) out.owners = { processes: map.processes, unreadable: map.unreadable, unreadablePids: map.unreadablePids };
   return out;

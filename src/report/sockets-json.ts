@@ -8,7 +8,9 @@
  * object — the same keys in the same order, a tcp_info field absent when the kernel did not
  * send it. test/kernel/sockets-json.test.ts checks that on the recorded replies.
  */
-import type { DiagMsgView } from "../kernel/netlink.js";
+import { Worker } from "node:worker_threads";
+import { DiagMsgViewImpl, DumpState, viewDiagBatch, type DiagDecodeError, type DiagMsgView } from "../kernel/netlink.js";
+import { streamTcpSocketsQuery, type OwnerStats, type SocketQuery } from "../kernel/sockets.js";
 import { formatEndpoint } from "../kernel/netlink.js";
 import type { InodeOwners } from "../kernel/proc-fd.js";
 import { commOf } from "../kernel/proc-fd.js";
@@ -23,7 +25,11 @@ const MAX_SAFE = 2 ** 53;
 export class ByteSink {
   buf = new Uint8Array(1 << 20);
   pos = 0;
-  constructor(private readonly sink: (chunk: Uint8Array) => void) {}
+  /** `handOff`: the sink keeps each flushed buffer (e.g. transfers it to another thread). */
+  constructor(
+    private readonly sink: (chunk: Uint8Array) => void,
+    private readonly handOff = false,
+  ) {}
 
   /** Make room for `n` bytes (flushing what is there). */
   room(n: number): void {
@@ -32,7 +38,11 @@ export class ByteSink {
     if (n > this.buf.length) this.buf = new Uint8Array(n);
   }
   flush(): void {
-    if (this.pos > 0) this.sink(this.buf.subarray(0, this.pos));
+    if (this.pos > 0) {
+      const size = this.buf.length; // read before the sink may transfer (detach) the buffer
+      this.sink(this.buf.subarray(0, this.pos));
+      if (this.handOff) this.buf = new Uint8Array(size);
+    }
     this.pos = 0;
   }
   bytes(b: Uint8Array): void {
@@ -62,28 +72,21 @@ export class ByteSink {
   /** A non-negative integer as JSON writes it. */
   uint(n: number): void {
     if (this.pos + 24 > this.buf.length) this.room(24);
-    const buf = this.buf;
-    if (n < 10 && n >= 0 && (n | 0) === n) {
-      buf[this.pos++] = 48 + n;
-      return;
-    }
-    if (n < 2147483648 && (n | 0) === n) {
-      let digits = 1;
-      for (let x = n; x >= 10; x = (x / 10) | 0) digits++;
-      let p = this.pos + digits;
-      this.pos = p;
-      for (let x = n; p > this.pos - digits; x = (x / 10) | 0) buf[--p] = 48 + (x % 10);
+    if (n >= 0 && n < 4294967296 && n === Math.floor(n)) {
+      this.pos = writeU32(this.buf, this.pos, n);
       return;
     }
     if (n >= MAX_SAFE || n !== Math.floor(n) || n < 0) {
       this.ascii(String(n));
       return;
     }
-    let digits = 0;
-    for (let x = n; x >= 1; x = Math.floor(x / 10)) digits++;
-    let p = this.pos + digits;
-    this.pos = p;
-    for (let x = n; x >= 1; x = Math.floor(x / 10)) buf[--p] = 48 + (x % 10);
+    // 2^32 ≤ n < 2^53: high and low halves in base 1e9.
+    const hi = Math.floor(n / 1e9);
+    const lo = n - hi * 1e9;
+    let p = writeU32(this.buf, this.pos, hi);
+    const buf = this.buf;
+    for (let d = 8, x = lo; d >= 0; d--, x = Math.floor(x / 10)) buf[p + d] = 48 + (x % 10);
+    this.pos = p + 9;
   }
   /** `key` bytes then an integer: the common pair, one bounds check. */
   kv(key: Uint8Array, n: number): void {
@@ -92,9 +95,8 @@ export class ByteSink {
     const buf = this.buf;
     let p = this.pos;
     for (let i = 0; i < kl; i++) buf[p++] = key[i]!;
-    if (n === 0) {
-      buf[p++] = 48;
-      this.pos = p;
+    if (n >= 0 && n < 4294967296 && n === Math.floor(n)) {
+      this.pos = writeU32(buf, p, n);
       return;
     }
     this.pos = p;
@@ -102,8 +104,47 @@ export class ByteSink {
   }
 }
 
+/** Two ASCII digits per entry: "00".."99". */
+const DIGITS2 = (() => {
+  const t = new Uint8Array(200);
+  for (let i = 0; i < 100; i++) {
+    t[i * 2] = 48 + Math.floor(i / 10);
+    t[i * 2 + 1] = 48 + (i % 10);
+  }
+  return t;
+})();
+
+/** Write a u32 in decimal at p; returns the new position. */
+function writeU32(buf: Uint8Array, p: number, n: number): number {
+  if (n < 10) {
+    buf[p] = 48 + n;
+    return p + 1;
+  }
+  if (n < 100) {
+    buf[p] = DIGITS2[n * 2]!;
+    buf[p + 1] = DIGITS2[n * 2 + 1]!;
+    return p + 2;
+  }
+  const len = n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+  let e = p + len;
+  let x = n;
+  while (x >= 100) {
+    const q = Math.floor(x / 100);
+    const r = (x - q * 100) * 2;
+    buf[--e] = DIGITS2[r + 1]!;
+    buf[--e] = DIGITS2[r]!;
+    x = q;
+  }
+  if (x >= 10) {
+    buf[--e] = DIGITS2[x * 2 + 1]!;
+    buf[--e] = DIGITS2[x * 2]!;
+  } else buf[--e] = 48 + x;
+  return p + len;
+}
+
 const KEY = (name: string) => enc.encode(`,"${name}":`);
-const BASE = TCP_INFO_BASE_FIELDS.map(([name, off, kind]) => ({ key: KEY(name), off, kind }));
+const KIND = { u8: 0, u32: 1, lo4: 2, hi4: 3, bit0: 4, bits12: 5 } as const;
+const BASE = TCP_INFO_BASE_FIELDS.map(([name, off, kind]) => ({ key: KEY(name), off, kind: KIND[kind] as number }));
 const LATER = TCP_INFO_LATER_FIELDS.map(([name, off, size]) => ({ key: KEY(name), off, size }));
 const SKMEM_KEYS = ["rmem_alloc", "rcvbuf", "wmem_alloc", "sndbuf", "fwd_alloc", "wmem_queued", "optmem", "backlog", "drops"].map((k, i) => enc.encode(`${i === 0 ? "" : ","}"${k}":`));
 const K = {
@@ -203,26 +244,8 @@ export class SocketJsonWriter {
       for (let k = 0; k < BASE.length; k++) {
         const f = BASE[k]!;
         const b = dv.getUint8(ia + f.off);
-        switch (f.kind) {
-          case "u32":
-            o.kv(f.key, dv.getUint32(ia + f.off, true));
-            break;
-          case "u8":
-            o.kv(f.key, b);
-            break;
-          case "lo4":
-            o.kv(f.key, b & 0x0f);
-            break;
-          case "hi4":
-            o.kv(f.key, b >>> 4);
-            break;
-          case "bit0":
-            o.kv(f.key, b & 1);
-            break;
-          case "bits12":
-            o.kv(f.key, (b >>> 1) & 3);
-            break;
-        }
+        const kind = f.kind;
+        o.kv(f.key, kind === 1 ? dv.getUint32(ia + f.off, true) : kind === 0 ? b : kind === 2 ? b & 0x0f : kind === 3 ? b >>> 4 : kind === 4 ? b & 1 : (b >>> 1) & 3);
       }
       for (let k = 0; k < LATER.length; k++) {
         const f = LATER[k]!;
@@ -289,4 +312,132 @@ export class SocketJsonWriter {
     }
     o.ascii("}");
   }
+}
+
+// --- the whole --json run, with a worker thread on big dumps ------------------------------
+
+/** Batches (≈ 32 KiB each) formatted here before a worker is worth its start-up. */
+const WORKER_AFTER_BATCHES = 48;
+
+export interface JsonRunResult {
+  owners?: OwnerStats | undefined;
+  errors: DiagDecodeError[];
+  count: number;
+  /** Whether a worker thread formatted part of the output. */
+  parallel: boolean;
+}
+
+/**
+ * Stream `tcpwin sockets --json` to `write`. On a big dump (and when no owner lookup or address
+ * filter needs this thread), two of every three reply batches go to a worker thread that formats
+ * them in parallel while this thread keeps receiving; its chunks are written at the end, then "]".
+ * The array's order is then not the kernel's order (JSON consumers should not rely on it anyway).
+ */
+export async function writeSocketsJson(
+  q: SocketQuery,
+  machine: MachineLimits,
+  write: (chunk: Uint8Array) => void,
+  opts: { parallel?: boolean; workerAfterBatches?: number } = {},
+): Promise<JsonRunResult> {
+  const after = opts.workerAfterBatches ?? WORKER_AFTER_BATCHES;
+  const sink = new ByteSink(write);
+  let w: SocketJsonWriter | undefined;
+  let batches = 0;
+  let worker: Worker | undefined;
+  let failed: unknown;
+  const pending: Uint8Array[] = [];
+  // Copies of what the worker got: formatted here if the worker fails (its output is written
+  // only after it succeeded, so a failure never leaves half an array behind).
+  const handedOff: Uint8Array[] = [];
+  let done: Promise<{ count: number; errors: DiagDecodeError[] }> | undefined;
+  const offload =
+    opts.parallel === false
+      ? undefined
+      : (buf: Uint8Array, n: number): boolean => {
+          batches++;
+          if (failed !== undefined || w === undefined || w.count === 0 || batches < after || batches % 3 === 0) return false;
+          if (!worker) {
+            try {
+              worker = startWorker();
+            } catch (e) {
+              failed = e;
+              return false;
+            }
+            worker.postMessage({ init: machine });
+            const wk = worker;
+            done = new Promise((resolve, reject) => {
+              wk.on("message", (m: { chunk?: ArrayBuffer; len?: number; done?: boolean; count?: number; errors?: DiagDecodeError[] }) => {
+                if (m.chunk) pending.push(new Uint8Array(m.chunk, 0, m.len));
+                else if (m.done) resolve({ count: m.count ?? 0, errors: m.errors ?? [] });
+              });
+              wk.once("error", reject);
+              wk.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
+            });
+          }
+          const copy = new Uint8Array(n);
+          copy.set(buf.subarray(0, n));
+          handedOff.push(copy);
+          worker.postMessage({ batch: copy.buffer, len: n });
+          return true;
+        };
+  const r = streamTcpSocketsQuery(
+    q,
+    (v, owners) => {
+      if (!w) {
+        w = new SocketJsonWriter(sink, machine, owners);
+        w.begin();
+      }
+      w.write(v);
+    },
+    offload,
+  );
+  if (!w) {
+    w = new SocketJsonWriter(sink, machine, undefined);
+    w.begin();
+  }
+  const errors = [...r.errors];
+  let parallel = false;
+  if (worker && done) {
+    worker.postMessage({ end: true });
+    try {
+      const res = await done;
+      w.count += res.count;
+      errors.push(...res.errors);
+      parallel = true;
+    } catch (e) {
+      failed = e;
+    } finally {
+      await worker.terminate();
+    }
+    if (parallel) {
+      sink.flush();
+      for (const c of pending) write(c);
+    } else {
+      // The worker failed: format its batches here (the same dedupe applies).
+      const view = new DiagMsgViewImpl();
+      const state = new DumpState();
+      const seen = new Set<number>();
+      const ww = w;
+      for (const b of handedOff) {
+        state.done = false;
+        viewDiagBatch(b, b.length, state, view, (v) => {
+          if (seen.has(v.cookie)) return;
+          seen.add(v.cookie);
+          ww.write(v);
+        });
+      }
+    }
+  }
+  const count = w.count;
+  w.end();
+  return { owners: r.owners, errors, count, parallel };
+}
+
+/** From built JS the worker is the .js beside this file; from source (tsx) the .ts, with tsx registered in it. */
+function startWorker(): Worker {
+  const fromSource = import.meta.url.endsWith(".ts");
+  const url = new URL(`./sockets-json-worker${fromSource ? ".ts" : ".js"}`, import.meta.url);
+  if (!fromSource) return new Worker(url);
+  const code = `import("tsx/esm/api").then((api) => { api.register(); return import(${JSON.stringify(url.href)}); });`;
+  return new Worker(code, { eval: true });
 }

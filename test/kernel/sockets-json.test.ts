@@ -71,3 +71,32 @@ test("streamed JSON with owners: pid/comm when known, owner_unknown when a proce
   assert.equal(arr[1]!.owner_unknown, true);
   assert.equal(arr[1]!.pid, undefined);
 });
+
+test("--json with the worker thread = without it (same sockets, valid array), on ~3000 live sockets", { skip: process.platform !== "linux" && "Linux only" }, async () => {
+  const { spawn } = await import("node:child_process");
+  const { createInterface } = await import("node:readline");
+  const { writeSocketsJson } = await import("../../src/report/sockets-json.js");
+  const { fileURLToPath } = await import("node:url");
+  const holder = spawn("python3", [fileURLToPath(new URL("../../bench/sockets-holder.py", import.meta.url)), "1500", "127.0.0.1"], { stdio: ["pipe", "pipe", "inherit"] });
+  try {
+    const info = JSON.parse(await new Promise<string>((res) => createInterface({ input: holder.stdout! }).once("line", res))) as { port: number };
+    const run = async (parallel: boolean) => {
+      const chunks: Buffer[] = [];
+      const r = await writeSocketsJson({ port: info.port }, machine, (c) => chunks.push(Buffer.from(c)), { parallel, workerAfterBatches: 2 });
+      return { r, arr: JSON.parse(Buffer.concat(chunks).toString("utf8")) as { cookie: number; state: string; local: string; peer: string }[] };
+    };
+    const seq = await run(false);
+    const par = await run(true);
+    assert.equal(seq.r.parallel, false);
+    assert.equal(par.r.parallel, true, "the worker took part");
+    // Other sockets on this host may use the same number as an ephemeral port: count the holder's own.
+    const ep = `127.0.0.1:${info.port}`;
+    assert.equal(seq.arr.filter((x) => x.local === ep || x.peer === ep).length, 3001, "1500 pairs + the listener");
+    const cookies = (a: { cookie: number }[]) => a.map((x) => x.cookie).sort((x, y) => x - y);
+    assert.deepEqual(cookies(par.arr), cookies(seq.arr));
+    assert.equal(par.r.count, par.arr.length);
+  } finally {
+    holder.stdin!.end();
+    holder.kill();
+  }
+});

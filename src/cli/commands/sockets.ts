@@ -8,10 +8,10 @@ import { writeSync } from "node:fs";
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../../errors.js";
-import { listTcpSockets, streamTcpSocketsQuery, canonicalAddr, type EndpointMatch, type OwnerStats, type SocketQuery } from "../../kernel/sockets.js";
+import { listTcpSockets, canonicalAddr, type EndpointMatch, type OwnerStats, type SocketQuery } from "../../kernel/sockets.js";
 import { stateFromName, TCP_STATE_NAMES, type DiagDecodeError } from "../../kernel/netlink.js";
 import { renderSocketsText } from "../../report/sockets.js";
-import { ByteSink, SocketJsonWriter } from "../../report/sockets-json.js";
+import { writeSocketsJson } from "../../report/sockets-json.js";
 import type { MachineLimits } from "../../diagnose/live-flags.js";
 import { kernelFamily, parseKernelVersion, DEFAULT_RMEM_MAX, DEFAULT_TCP_RMEM } from "../../model/index.js";
 import { readMachineNet } from "../machine.js";
@@ -159,31 +159,18 @@ export function registerSockets(program: Command): void {
     .addOption(new Option("--bandwidth <rate>", "link rate for the bandwidth-delay-product check").default(1e9, "1Gbit").argParser(bandwidthArg))
     .option("--json", "JSON array, one object per socket")
     .addHelpText("after", EXAMPLES)
-    .action((opts: SocketsOpts) => {
-      runSockets(opts);
+    .action(async (opts: SocketsOpts) => {
+      await runSockets(opts);
     });
 }
 
-export function runSockets(opts: SocketsOpts): void {
+export async function runSockets(opts: SocketsOpts): Promise<void> {
   if (opts.getsockopt && opts.pid === undefined) throw new UsageError("--getsockopt needs --pid N (the process whose sockets to read)");
   const q = queryFromOptions(opts);
   const machine = machineLimits(opts.bandwidth);
   if (opts.json && !opts.getsockopt) {
     // Streamed from the reply bytes: 100 k sockets are ~160 MB of JSON.
-    const sink = new ByteSink(writeBytes);
-    let w: SocketJsonWriter | undefined;
-    const r = streamTcpSocketsQuery(q, (v, owners) => {
-      if (!w) {
-        w = new SocketJsonWriter(sink, machine, owners);
-        w.begin();
-      }
-      w.write(v);
-    });
-    if (!w) {
-      w = new SocketJsonWriter(sink, machine, undefined);
-      w.begin();
-    }
-    w.end();
+    const r = await writeSocketsJson(q, machine, writeBytes);
     report(r.owners, r.errors, true);
     return;
   }
