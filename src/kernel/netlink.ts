@@ -63,8 +63,13 @@ export const TCP_STATE_NAMES = [
 ] as const;
 export type TcpStateName = (typeof TCP_STATE_NAMES)[number];
 
-/** Every state but NEW_SYN_RECV (12), which ss hides unless asked: the idiag_states mask ss uses. */
+/** Every state but NEW_SYN_RECV (12), which ss hides unless asked: the idiag_states mask of ss -a. */
 export const ALL_STATES_MASK = 0xfff & ~1;
+/**
+ * tcpwin's default: every state but TIME-WAIT (and NEW-SYN-RECV). TIME-WAIT entries carry no
+ * tcp_info and no buffers, and a busy host has tens of thousands of them; `--state time-wait` asks.
+ */
+export const DEFAULT_STATES_MASK = ALL_STATES_MASK & ~(1 << 6);
 
 /** Accepts ss's names and the kernel's (established, time_wait, listen, ...), case-insensitive. */
 export function stateFromName(name: string): number | undefined {

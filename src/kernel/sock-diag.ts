@@ -13,7 +13,7 @@ import { check, close, errno, recv, sendto, socket, SyscallError } from "./libc.
 import {
   AF_INET,
   AF_INET6,
-  ALL_STATES_MASK,
+  DEFAULT_STATES_MASK,
   decodeDiagBatch,
   DEFAULT_EXT,
   DiagMsgViewImpl,
@@ -43,7 +43,7 @@ const KERNEL_ADDR = (() => {
 })();
 
 export interface DumpFilter {
-  /** idiag_states mask (1 << state); default: every state but NEW_SYN_RECV, as ss -a. */
+  /** idiag_states mask (1 << state); default: every state but TIME-WAIT and NEW-SYN-RECV. */
   states?: number;
   /** Match either end's port: two requests per family (sport, then dport), merged by cookie. */
   port?: number;
@@ -136,7 +136,7 @@ export function streamTcpSockets(
 
 /** Send one request per family (and per port side), feed every reply batch to `handle`. */
 function runDump(filter: DumpFilter, handle: (buf: Buffer, n: number, state: DumpState) => void): { errors: DiagDecodeError[]; messages: number; bytes: number } {
-  const states = filter.states ?? ALL_STATES_MASK;
+  const states = filter.states ?? DEFAULT_STATES_MASK;
   const ext = filter.ext ?? DEFAULT_EXT;
   const families = filter.families ?? [AF_INET, AF_INET6];
   const requests: { sport: number; dport: number }[] =

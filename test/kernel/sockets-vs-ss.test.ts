@@ -77,10 +77,10 @@ function between(name: string, ssv: number | undefined, a: number | undefined, b
 }
 
 test("every scenario socket, with rb, tb, mss, cwnd, snd_wnd, wscale, rwnd_limited and pid as ss shows them", { skip }, () => {
-  const pre = mine(listTcpSockets({ owners: true }).sockets);
+  const pre = mine(listTcpSockets({ owners: true, states: 0xffe }).sockets);
   const ssOut = spawnSync("ss", ["-tinmHpa"], { encoding: "utf8", maxBuffer: 1 << 30 });
   assert.equal(ssOut.status, 0, ssOut.stderr);
-  const post = mine(listTcpSockets({ owners: true }).sockets);
+  const post = mine(listTcpSockets({ owners: true, states: 0xffe }).sockets);
   const ss = ssMine(ssOut.stdout);
 
   const v6 = sc.ports.c !== undefined;
@@ -163,14 +163,14 @@ test("flags: the SO_RCVBUF=1024 listener, its accepted socket, and the starved s
 });
 
 test("tcpwin sockets --port --json -p: pid and comm of each socket, TIME-WAIT without one", { skip }, () => {
-  const r = runCli(["sockets", "--port", String(sc.ports.d), "--json", "-p"]);
+  const r = runCli(["sockets", "--port", String(sc.ports.d), "--state", "all", "--json", "-p"]);
   assert.equal(r.status, 0, r.stderr);
   const arr = JSON.parse(r.stdout) as Record<string, unknown>[];
-  const tw = arr.find((o) => o.state === "TIME-WAIT");
+  const tw = arr.find((o) => o.state === "TIME-WAIT" && o.local === sc.time_wait.local);
   assert.ok(tw, r.stdout);
   assert.equal(tw.local, sc.time_wait.local);
   assert.equal(tw.pid, undefined);
-  const lis = arr.find((o) => o.state === "LISTEN")!;
+  const lis = arr.find((o) => o.state === "LISTEN" && o.local === `127.0.0.1:${sc.ports.d}`)!;
   assert.equal(lis.pid, sc.pid);
   assert.equal(lis.comm, "python3");
   assert.equal(lis.rtt, 0, "listener tcp_info fields present as the kernel sent them");

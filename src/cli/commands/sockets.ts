@@ -152,7 +152,7 @@ export function registerSockets(program: Command): void {
     .addOption(new Option("--port <port>", "local or peer port (filtered by the kernel)").argParser(portArg))
     .addOption(new Option("--src <addr[:port]>", "local address and/or port: 10.0.0.1, :9876, [::1]:80, 10.0.0.0/8").argParser(endpointArg))
     .addOption(new Option("--dst <addr[:port]>", "peer address and/or port").argParser(endpointArg))
-    .addOption(new Option("--state <states>", "comma-separated: estab, listen, time-wait, close-wait, syn-sent, ... or all (default: all)").argParser(statesArg))
+    .addOption(new Option("--state <states>", "comma-separated: estab, listen, time-wait, close-wait, syn-sent, ... or all (default: all but time-wait)").argParser(statesArg))
     .option("--listening", "only listening sockets")
     .option("-p, --processes", "show the owning process of each socket (reads /proc/*/fd)")
     .option("--getsockopt", "with --pid: read each socket's options from inside the process (pidfd_getfd; root or ptrace rights)")
