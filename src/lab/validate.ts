@@ -96,7 +96,7 @@ export interface ValidateOptions {
    * throttling (sched_rt_runtime_us), which then stalls the forwarder for tens of ms.
    */
   realtimeApps?: boolean;
-  /** lab serve --busy-poll, ms (default 20: longer than any round trip of the grid). */
+  /** lab serve --busy-poll, ms (default 0: a spinning reader loses the CPU to other load on a busy machine and its ACKs then wait for the delayed-ACK timer). */
   busyPollMs?: number;
 }
 
@@ -148,7 +148,7 @@ export async function runCell(link: LabLink, cell: GridCell, opts: ValidateOptio
     total_retrans: null,
   };
   const self = (opts.realtimeApps === true ? ["chrt", "-f", "5"] : []).concat(opts.selfCommand).map(shellQuote).join(" ");
-  const serveArgs = ["lab", "serve", "--port", String(port), "--count", "1", "--json", "--busy-poll", `${opts.busyPollMs ?? 20}ms`];
+  const serveArgs = ["lab", "serve", "--port", String(port), "--count", "1", "--json", "--busy-poll", `${opts.busyPollMs ?? 0}ms`];
   if (cell.rcvbuf !== null) serveArgs.push("--rcvbuf", String(cell.rcvbuf));
   const server = link.spawnIn("b", `exec ${self} ${serveArgs.join(" ")}`, { stdio: "pipe" });
   const serverOut = collect(server);
