@@ -9,7 +9,7 @@
  * The two tcpwin processes are started with `selfCommand` (this very program), so what is
  * validated is the shipped CLI, not a test double. Also checks the emulator's RTT as the kernel
  * sees it (tcp_info min_rtt of every transfer) and, optionally, as iperf3 reports it (-J
- * mean_rtt, at a light 10 Mbit/s load so that no queue builds up).
+ * mean_rtt, at a light load — 2 Mbit/s in single-packet 1400-byte writes — so that no burst queues up in the forwarder).
  */
 import type { ChildProcess } from "node:child_process";
 import { spawnSync } from "node:child_process";
@@ -245,7 +245,7 @@ export async function iperf3RttCheck(rttMs: number, tolerance: number, prefix?: 
   try {
     const server = link.spawnArgv("b", ["iperf3", "-s", "-1", "-p", "5299"], { stdio: "ignore" });
     await waitListener(link, server, 5000);
-    const client = link.spawnArgv("a", ["iperf3", "-c", link.info.addr_b, "-p", "5299", "-t", "2", "-b", "10M", "-J"], { stdio: "pipe" });
+    const client = link.spawnArgv("a", ["iperf3", "-c", link.info.addr_b, "-p", "5299", "-t", "3", "-b", "2M", "-l", "1400", "-J"], { stdio: "pipe" });
     const res = await collect(client);
     await link.stopChild(server);
     const j = JSON.parse(res.stdout) as { end?: { streams?: { sender?: { mean_rtt?: number; min_rtt?: number } }[] }; error?: string };
