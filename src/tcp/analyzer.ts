@@ -69,8 +69,8 @@ export class TcpAnalyzer {
       c.v4a = seg.srcV4;
       c.v4b = seg.dstV4;
     } else {
-      c.v6a.set(seg.src6);
-      c.v6b.set(seg.dst6);
+      c.v6a = seg.src6.slice();
+      c.v6b = seg.dst6.slice();
     }
     c.portA = seg.srcPort;
     c.portB = seg.dstPort;
@@ -150,12 +150,18 @@ export class TcpAnalyzer {
     // Options, as Wireshark dissects them after the analysis: they matter from the next packet on.
     if (seg.optWscale >= 0) fwd.winScale = seg.optWscale > 14 ? 14 : seg.optWscale;
     if (seg.sackCount > 0) {
-      const n = seg.sackCount < 3 ? seg.sackCount : 3;
-      for (let i = 0; i < n; i++) {
-        fwd.sackLeft[i] = seg.sackLeft[i]!;
-        fwd.sackRight[i] = seg.sackRight[i]!;
+      // Wireshark stores at most 3 blocks for bytes in flight (a 4th is shown, not used).
+      fwd.numSack = seg.sackCount < 3 ? seg.sackCount : 3;
+      fwd.sackL0 = seg.sackLeft[0]!;
+      fwd.sackR0 = seg.sackRight[0]!;
+      if (fwd.numSack > 1) {
+        fwd.sackL1 = seg.sackLeft[1]!;
+        fwd.sackR1 = seg.sackRight[1]!;
       }
-      fwd.numSack = n;
+      if (fwd.numSack > 2) {
+        fwd.sackL2 = seg.sackLeft[2]!;
+        fwd.sackR2 = seg.sackRight[2]!;
+      }
     }
     if (flags & TCP_SYN) {
       // verify_tcp_window_scaling: both SYNs must carry the option, else nobody scales.
@@ -228,7 +234,8 @@ export class TcpAnalyzer {
     }
     const fl = r.analysisFlags;
     if (fl !== 0) {
-      for (let b = 0; b < 16; b++) if (fl & (1 << b)) fwd.flagCounts[b]!++;
+      const counts = (fwd.flagCounts ??= new Uint32Array(16));
+      for (let b = 0; b < 16; b++) if (fl & (1 << b)) counts[b]!++;
     }
     if (r.bytesInFlight > 0) fwd.bif.add(r.bytesInFlight);
     if (r.ackRttNs > 0) rev.rtt.add(r.ackRttNs);
@@ -272,10 +279,6 @@ export class TcpAnalyzer {
 }
 
 function classify(s: HalfFlow, r: HalfFlow): void {
-  if (!s.hasData) {
-    s.limits.classify(false, 0, -1, 0, 0, false);
-    return;
-  }
   let outstanding: number;
   if (r.sentAck) outstanding = seqDiff(s.nextseq, r.lastack) > 0 ? seqSub(s.nextseq, r.lastack) : 0;
   else outstanding = seqSub(s.dataHighEnd, s.dataFirstSeq);
@@ -286,5 +289,5 @@ function classify(s: HalfFlow, r: HalfFlow): void {
     if (!r.lastWasSyn) shift = r.winScale >= 0 ? r.winScale : r.winScale === -2 ? 0 : -1;
   }
   const mss = s.maxSegment > 0 ? s.maxSegment : s.mssSyn > 0 ? s.mssSyn : 536;
-  s.limits.classify(true, outstanding, raw, shift, mss, s.lastSegLen < s.maxSegment);
+  s.limits.classify(outstanding, raw, shift, mss, s.lastSegLen < s.maxSegment);
 }

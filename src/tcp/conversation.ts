@@ -6,14 +6,18 @@
  */
 import { HalfFlow } from "./half-flow.js";
 
+/** Shared empty placeholder: IPv4 conversations carry no IPv6 arrays (memory per connection). */
+const NO_V6 = new Uint8Array(0);
+
 export class Conversation {
   readonly dirs: [HalfFlow, HalfFlow];
   ipVersion = 4;
   /** Endpoint 0 (sender of the first packet) and endpoint 1. */
   v4a = 0;
   v4b = 0;
-  readonly v6a = new Uint8Array(16);
-  readonly v6b = new Uint8Array(16);
+  /** IPv6 endpoints (16 bytes each), allocated only for IPv6 conversations. */
+  v6a: Uint8Array = NO_V6;
+  v6b: Uint8Array = NO_V6;
   portA = 0;
   portB = 0;
   /** Most recent pure SYN time (Wireshark ts_mru_syn); `hasMruSyn` false = never. */

@@ -39,7 +39,7 @@ function direction(c: Conversation, s: number): DirectionEvidence {
   const flags: Record<string, number> = {};
   for (const name of TCP_FLAG_NAMES) {
     const bit = Math.log2(TcpFlag[name]);
-    const n = sender.flagCounts[bit]!;
+    const n = sender.flagCounts === null ? 0 : sender.flagCounts[bit]!;
     if (n > 0) flags[name] = n;
   }
   // One count per flag bit: "retransmission" is the plain (RTO-like) kind only; fast and spurious

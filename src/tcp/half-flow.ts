@@ -35,10 +35,14 @@ export class HalfFlow {
   /** Can be -1: parked by an "ACKed unseen segment" (see sequence-analysis.ts). */
   dupacknum = 0;
   lastnondupack = 0;
-  /** SACK blocks of this side's latest packet (Wireshark keeps at most 3). */
+  /** SACK blocks of this side's latest packet (Wireshark keeps at most 3); plain fields, no arrays. */
   numSack = 0;
-  readonly sackLeft = new Uint32Array(4);
-  readonly sackRight = new Uint32Array(4);
+  sackL0 = 0;
+  sackR0 = 0;
+  sackL1 = 0;
+  sackR1 = 0;
+  sackL2 = 0;
+  sackR2 = 0;
   readonly unacked = new UnackedRing();
 
   // ---- tcpwin evidence ----
@@ -69,8 +73,8 @@ export class HalfFlow {
   readonly bif = new Sketch();
   /** ack_rtt samples (ns) for this side's data, measured when the peer acknowledged it. */
   readonly rtt = new Sketch();
-  /** Flag counts by bit index (see flags.ts), for this side's packets. */
-  readonly flagCounts = new Uint32Array(16);
+  /** Flag counts by bit index (see flags.ts), for this side's packets; allocated at the first flag. */
+  flagCounts: Uint32Array | null = null;
   windowFullInferred = 0;
   /** Time attribution of this side as a sender. */
   readonly limits = new LimitTracker();

@@ -12,6 +12,8 @@
  *
  * When the receiver's window scale is unknown, the same bookkeeping runs for every candidate
  * shift 0..14 at once (the inference picks one at the end), so nothing needs a second pass.
+ * Memory: nothing until the sender first sends data; then small plain arrays (1 candidate when the
+ * scale is known, 15 when not): captures can hold hundreds of thousands of connections.
  */
 import type { LimitShares } from "./evidence.js";
 
@@ -21,20 +23,19 @@ const CWND = 2;
 const APP = 3;
 const IDLE = 4;
 const N = 15;
+/** Per candidate in `acc`: rwnd, cwnd, app, small, pending small (ns). */
+const W = 5;
 
 export class LimitTracker {
   private lastNs = NaN;
-  /** Number of candidates in use: 1 when the scale is known (index 0), 15 otherwise. */
-  private n = 1;
-  private knownShift = 0;
-  private readonly cat = new Uint8Array(N);
-  private readonly small = new Uint8Array(N);
+  /** Candidates in use: 1 when the scale is known (index 0), 15 otherwise; 0 before any data. */
+  private n = 0;
+  // Plain arrays, not typed ones: see the module note on memory.
+  private acc: number[] | null = null;
+  /** Per candidate: category, and whether the window was ≤ 2 MSS. */
+  private cat: number[] | null = null;
+  private small: number[] | null = null;
   private zero = false;
-  private readonly rwndNs = new Float64Array(N);
-  private readonly cwndNs = new Float64Array(N);
-  private readonly appNs = new Float64Array(N);
-  private readonly smallNs = new Float64Array(N);
-  private readonly pendingSmallNs = new Float64Array(N);
   private pendingIdleNs = 0;
   zeroWindowNs = 0;
 
@@ -42,89 +43,97 @@ export class LimitTracker {
   advance(nowNs: number): void {
     const dt = nowNs - this.lastNs;
     this.lastNs = nowNs;
-    if (!(dt > 0)) return;
+    if (!(dt > 0) || this.n === 0) return;
+    const acc = this.acc!;
+    const cat = this.cat!;
+    const small = this.small!;
     if (this.zero) this.zeroWindowNs += dt;
     for (let c = 0; c < this.n; c++) {
-      const k = this.cat[c]!;
+      const k = cat[c]!;
       if (k === NONE) continue;
+      const o = c * W;
       if (k === IDLE) {
         if (c === 0) this.pendingIdleNs += dt;
-        if (this.small[c]) this.pendingSmallNs[c]! += dt;
+        if (small[c]) acc[o + 4]! += dt;
         continue;
       }
-      if (k === RWND) this.rwndNs[c]! += dt;
-      else if (k === CWND) this.cwndNs[c]! += dt;
-      else this.appNs[c]! += dt;
-      if (this.small[c]) this.smallNs[c]! += dt;
+      acc[o + k - 1]! += dt; // RWND → 0, CWND → 1, APP → 2
+      if (small[c]) acc[o + 3]! += dt;
     }
   }
 
   /** The sender sent new data: the idle time before it was the application's. */
   onNewData(): void {
-    if (this.pendingIdleNs > 0) {
+    if (this.pendingIdleNs > 0 && this.acc !== null) {
+      const acc = this.acc;
       for (let c = 0; c < this.n; c++) {
-        this.appNs[c]! += this.pendingIdleNs;
-        this.smallNs[c]! += this.pendingSmallNs[c]!;
-        this.pendingSmallNs[c] = 0;
+        const o = c * W;
+        acc[o + 2]! += this.pendingIdleNs;
+        acc[o + 3]! += acc[o + 4]!;
+        acc[o + 4] = 0;
       }
-      this.pendingIdleNs = 0;
     }
+    this.pendingIdleNs = 0;
+  }
+
+  private ensure(n: number): void {
+    if (this.n >= n) return;
+    const acc: number[] = new Array<number>(n * W).fill(0.5);
+    acc.fill(0); // 0.5 first: a double array from the start, so adding ns never changes its kind
+    const cat: number[] = new Array<number>(n).fill(0);
+    const small: number[] = new Array<number>(n).fill(0);
+    if (this.acc !== null) {
+      // Known → unknown (rare): every candidate starts from what candidate 0 accumulated.
+      for (let c = 0; c < n; c++) for (let k = 0; k < W; k++) acc[c * W + k] = this.acc[k]!;
+    }
+    this.acc = acc;
+    this.cat = cat;
+    this.small = small;
+    this.n = n;
   }
 
   /**
-   * Decide the categories from the state after this packet.
-   * @param active the sender has sent data
+   * Decide the categories from the state after this packet (call only once the sender has data).
    * @param outstanding bytes sent and not yet acknowledged (seq-based)
    * @param raw the receiver's latest raw window, -1 if it never advertised one
    * @param shift the receiver's window shift (≥ 0), or -1 when unknown (evaluate all candidates)
    * @param mss the sender's segment size
    * @param shortSeg the sender's latest data segment was shorter than mss
    */
-  classify(active: boolean, outstanding: number, raw: number, shift: number, mss: number, shortSeg: boolean): void {
-    if (shift >= 0) {
-      this.n = 1;
-      this.knownShift = shift;
-    } else this.n = N;
-    this.zero = active && raw === 0;
-    for (let c = 0; c < this.n; c++) {
-      if (!active) {
-        this.cat[c] = NONE;
-        continue;
-      }
+  classify(outstanding: number, raw: number, shift: number, mss: number, shortSeg: boolean): void {
+    this.ensure(shift >= 0 ? 1 : N);
+    const cat = this.cat!;
+    const small = this.small!;
+    const n = shift >= 0 ? 1 : N;
+    this.zero = raw === 0;
+    for (let c = 0; c < n; c++) {
       if (raw < 0) {
-        this.cat[c] = outstanding > 0 ? (shortSeg ? APP : CWND) : IDLE;
-        this.small[c] = 0;
+        cat[c] = outstanding > 0 ? (shortSeg ? APP : CWND) : IDLE;
+        small[c] = 0;
         continue;
       }
       const adv = raw << (shift >= 0 ? shift : c); // raw ≤ 65535, shift ≤ 14: fits in int32
-      this.small[c] = adv <= 2 * mss ? 1 : 0;
+      small[c] = adv <= 2 * mss ? 1 : 0;
       if (outstanding > 0) {
-        if (adv === 0 || adv - outstanding < mss) this.cat[c] = RWND;
-        else this.cat[c] = shortSeg ? APP : CWND;
-      } else this.cat[c] = adv === 0 ? RWND : IDLE;
+        if (adv === 0 || adv - outstanding < mss) cat[c] = RWND;
+        else cat[c] = shortSeg ? APP : CWND;
+      } else cat[c] = adv === 0 ? RWND : IDLE;
     }
+    // Candidates beyond n (scale became known after being unknown) stop accumulating.
+    for (let c = n; c < this.n; c++) cat[c] = NONE;
   }
 
   /** Shares for a candidate shift (ignored when the scale was known). */
   shares(shift: number): { limits: LimitShares | null; smallShare: number } {
+    if (this.acc === null) return { limits: null, smallShare: 0 };
     const c = this.n === 1 ? 0 : Math.max(0, Math.min(N - 1, shift));
-    const busy = this.rwndNs[c]! + this.cwndNs[c]! + this.appNs[c]!;
+    const o = c * W;
+    const a = this.acc;
+    const busy = a[o]! + a[o + 1]! + a[o + 2]!;
     if (!(busy > 0)) return { limits: null, smallShare: 0 };
     return {
-      limits: {
-        busy_s: busy / 1e9,
-        rwnd: this.rwndNs[c]! / busy,
-        cwnd: this.cwndNs[c]! / busy,
-        app: this.appNs[c]! / busy,
-      },
-      smallShare: this.smallNs[c]! / busy,
+      limits: { busy_s: busy / 1e9, rwnd: a[o]! / busy, cwnd: a[o + 1]! / busy, app: a[o + 2]! / busy },
+      smallShare: a[o + 3]! / busy,
     };
-  }
-
-  get scaleKnown(): boolean {
-    return this.n === 1;
-  }
-  get shiftUsed(): number {
-    return this.knownShift;
   }
 }

@@ -208,8 +208,9 @@ export function analyzeSequence(
     ta = true;
     let inFlight = fwd.unacked.span(fwd.baseSeq);
     if (rev.numSack > 0) {
-      let delivered = 0;
-      for (let i = 0; i < rev.numSack; i++) delivered = (delivered + rev.sackRight[i]! - rev.sackLeft[i]!) >>> 0;
+      let delivered = rev.sackR0 - rev.sackL0;
+      if (rev.numSack > 1) delivered += rev.sackR1 - rev.sackL1;
+      if (rev.numSack > 2) delivered += rev.sackR2 - rev.sackL2;
       inFlight = (inFlight - delivered) >>> 0;
     }
     if (inFlight > 0 && inFlight < 2_000_000_000) r.bytesInFlight = flags & SF ? inFlight - 1 : inFlight;

@@ -4,6 +4,8 @@
  * and quantiles from a systematic sample. The sample keeps every value until it holds `CAP`,
  * then keeps every 2nd, 4th, ... value (deterministic decimation), so memory stays O(CAP) per
  * series whatever the capture size and the quantiles stay representative of the whole series.
+ * The sample is a plain double array, not a typed array: a typed array costs ~200 bytes before its
+ * first element, which adds up over hundreds of thousands of short connections.
  */
 import type { Stats } from "./evidence.js";
 
@@ -14,7 +16,7 @@ export class Sketch {
   min = Infinity;
   max = -Infinity;
   sum = 0;
-  private sample: Float64Array | null = null;
+  private sample: number[] | null = null;
   private n = 0;
   /** Keep one value in `stride`. */
   private stride = 1;
@@ -27,27 +29,23 @@ export class Sketch {
     this.sum += v;
     if (--this.skip > 0) return;
     this.skip = this.stride;
-    if (this.sample === null) this.sample = new Float64Array(64);
-    if (this.n === this.sample.length) {
-      if (this.n < CAP) {
-        const s = new Float64Array(this.n * 2);
-        s.set(this.sample);
-        this.sample = s;
-      } else {
-        const s = this.sample;
-        for (let i = 0; 2 * i < this.n; i++) s[i] = s[2 * i]!;
-        this.n = this.n >> 1;
-        this.stride *= 2;
-        this.skip = this.stride;
-      }
+    if (this.sample === null) this.sample = [];
+    if (this.n === CAP) {
+      const s = this.sample;
+      for (let i = 0; 2 * i < this.n; i++) s[i] = s[2 * i]!;
+      this.n = this.n >> 1;
+      s.length = this.n;
+      this.stride *= 2;
+      this.skip = this.stride;
     }
-    this.sample[this.n++] = v;
+    this.sample.push(v);
+    this.n++;
   }
 
   /** Quantile q ∈ [0,1] of the sample (nearest rank), NaN when empty. */
   quantile(q: number): number {
     if (this.n === 0 || this.sample === null) return NaN;
-    const s = Array.from(this.sample.subarray(0, this.n)).sort((a, b) => a - b);
+    const s = this.sample.slice(0, this.n).sort((a, b) => a - b);
     const idx = Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1));
     return s[idx]!;
   }

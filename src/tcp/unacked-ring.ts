@@ -14,13 +14,14 @@ import { seqGt, seqLe, seqLt, seqSub } from "./seq.js";
 /** Wireshark's TCP_MAX_UNACKED_SEGMENTS (packet-tcp.h): segments beyond this many unacked are not tracked. */
 export const MAX_UNACKED = 10000;
 
+/** Fields per entry in the interleaved buffer: seq, nextseq (int32 values), send time ns, frame. */
+const F = 4;
+
 export class UnackedRing {
-  private cap = 8;
-  private mask = 7;
-  private seq = new Int32Array(8);
-  private next = new Int32Array(8);
-  private ts = new Float64Array(8);
-  private frame = new Float64Array(8);
+  /** Capacity in entries (a power of two); 0 until the first segment (many sides never send data). */
+  private cap = 0;
+  private mask = 0;
+  private buf: Float64Array | null = null;
   /** Index of the oldest entry. */
   private head = 0;
   count = 0;
@@ -39,17 +40,18 @@ export class UnackedRing {
   /** Append a segment [seq, nextseq) sent at `tsNs` in `frame`. Caller enforces MAX_UNACKED. */
   push(seq: number, nextseq: number, tsNs: number, frame: number): void {
     if (this.count === this.cap) this.grow();
+    const b = this.buf!;
     if (this.count > 0 && this.sorted) {
       const tail = (this.head + this.count - 1) & this.mask;
-      if (seqLt(seq, this.next[tail]!) || !seqLt(seq, nextseq)) this.sorted = false;
+      if (seqLt(seq, b[tail * F + 1]!) || !seqLt(seq, nextseq)) this.sorted = false;
     } else if (this.count === 0 && !seqLt(seq, nextseq)) {
       this.sorted = false;
     }
-    const i = (this.head + this.count) & this.mask;
-    this.seq[i] = seq;
-    this.next[i] = nextseq;
-    this.ts[i] = tsNs;
-    this.frame[i] = frame;
+    const o = ((this.head + this.count) & this.mask) * F;
+    b[o] = seq;
+    b[o + 1] = nextseq;
+    b[o + 2] = tsNs;
+    b[o + 3] = frame;
     this.count++;
   }
 
@@ -61,45 +63,47 @@ export class UnackedRing {
   ack(ack: number): void {
     this.ackedFrame = -1;
     if (this.count === 0) return;
-    if (this.sorted) {
-      const m = this.mask;
-      while (this.count > 0) {
-        const h = this.head;
-        const nx = this.next[h]!;
-        if (ack === nx) {
-          if (this.ackedFrame < 0) {
-            this.ackedFrame = this.frame[h]!;
-            this.ackedTsNs = this.ts[h]!;
-          }
-        } else if (seqGt(ack, this.seq[h]!) && seqLe(ack, nx)) {
-          this.seq[h] = ack;
-          return;
-        } else if (seqGt(nx, ack)) {
-          return;
-        }
-        this.head = (h + 1) & m;
-        this.count--;
-      }
-      this.head = 0;
+    if (!this.sorted) {
+      this.ackUnsorted(ack);
       return;
     }
-    this.ackUnsorted(ack);
+    const b = this.buf!;
+    const m = this.mask;
+    while (this.count > 0) {
+      const o = this.head * F;
+      const nx = b[o + 1]!;
+      if (ack === nx) {
+        if (this.ackedFrame < 0) {
+          this.ackedFrame = b[o + 3]!;
+          this.ackedTsNs = b[o + 2]!;
+        }
+      } else if (seqGt(ack, b[o]!) && seqLe(ack, nx)) {
+        b[o] = ack;
+        return;
+      } else if (seqGt(nx, ack)) {
+        return;
+      }
+      this.head = (this.head + 1) & m;
+      this.count--;
+    }
+    this.head = 0;
   }
 
   private ackUnsorted(ack: number): void {
+    const b = this.buf!;
     const m = this.mask;
     let w = 0;
     let sorted = true;
     let prevNext = 0;
     const n = this.count;
     for (let k = 0; k < n; k++) {
-      const i = (this.head + k) & m;
-      const nx = this.next[i]!;
-      let s = this.seq[i]!;
+      const o = ((this.head + k) & m) * F;
+      const nx = b[o + 1]!;
+      let s = b[o]!;
       if (ack === nx) {
         if (this.ackedFrame < 0) {
-          this.ackedFrame = this.frame[i]!;
-          this.ackedTsNs = this.ts[i]!;
+          this.ackedFrame = b[o + 3]!;
+          this.ackedTsNs = b[o + 2]!;
         }
         continue;
       } else if (seqGt(ack, s) && seqLe(ack, nx)) {
@@ -107,11 +111,11 @@ export class UnackedRing {
       } else if (!seqGt(nx, ack)) {
         continue;
       }
-      const j = (this.head + w) & m;
-      this.seq[j] = s;
-      this.next[j] = nx;
-      this.ts[j] = this.ts[i]!;
-      this.frame[j] = this.frame[i]!;
+      const j = ((this.head + w) & m) * F;
+      b[j] = s;
+      b[j + 1] = nx;
+      b[j + 2] = b[o + 2]!;
+      b[j + 3] = b[o + 3]!;
       if (w > 0 && (seqLt(s, prevNext) || !seqLt(s, nx))) sorted = false;
       if (w === 0 && !seqLt(s, nx)) sorted = false;
       prevNext = nx;
@@ -128,46 +132,38 @@ export class UnackedRing {
    */
   span(base: number): number {
     if (this.count === 0) return -1;
+    const b = this.buf!;
     const m = this.mask;
     const h = this.head;
     if (this.sorted) {
-      const t = (h + this.count - 1) & m;
-      return seqSub(seqSub(this.next[t]!, base), seqSub(this.seq[h]!, base));
+      const t = ((h + this.count - 1) & m) * F;
+      return seqSub(seqSub(b[t + 1]!, base), seqSub(b[h * F]!, base));
     }
-    let first = seqSub(this.seq[h]!, base);
-    let last = seqSub(this.next[h]!, base);
+    let first = seqSub(b[h * F]!, base);
+    let last = seqSub(b[h * F + 1]!, base);
     for (let k = 1; k < this.count; k++) {
-      const i = (h + k) & m;
-      const a = seqSub(this.seq[i]!, base);
-      const b = seqSub(this.next[i]!, base);
+      const o = ((h + k) & m) * F;
+      const a = seqSub(b[o]!, base);
+      const e = seqSub(b[o + 1]!, base);
       if (a < first) first = a;
-      if (b > last) last = b;
+      if (e > last) last = e;
     }
     return seqSub(last, first);
   }
 
   /** Send time (ns) of the oldest segment still unacknowledged, or NaN. */
   oldestTsNs(): number {
-    return this.count === 0 ? NaN : this.ts[this.head]!;
+    return this.count === 0 ? NaN : this.buf![this.head * F + 2]!;
   }
 
   private grow(): void {
-    const cap = this.cap * 2;
-    const seq = new Int32Array(cap);
-    const next = new Int32Array(cap);
-    const ts = new Float64Array(cap);
-    const frame = new Float64Array(cap);
+    const cap = this.cap === 0 ? 4 : this.cap * 2;
+    const buf = new Float64Array(cap * F);
     for (let k = 0; k < this.count; k++) {
-      const i = (this.head + k) & this.mask;
-      seq[k] = this.seq[i]!;
-      next[k] = this.next[i]!;
-      ts[k] = this.ts[i]!;
-      frame[k] = this.frame[i]!;
+      const o = ((this.head + k) & this.mask) * F;
+      buf.set(this.buf!.subarray(o, o + F), k * F);
     }
-    this.seq = seq;
-    this.next = next;
-    this.ts = ts;
-    this.frame = frame;
+    this.buf = buf;
     this.cap = cap;
     this.mask = cap - 1;
     this.head = 0;

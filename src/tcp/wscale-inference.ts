@@ -20,8 +20,8 @@ export class ScaleInference {
   shift = -1;
   /** Samples that would need a shift above 14 (not a window-limited sender, or bad data). */
   impossible = 0;
-  /** Per shift: samples with in_flight within one MSS of raw << shift (and not above it). */
-  readonly nearFull = new Uint32Array(15);
+  /** Per shift: samples with in_flight within one MSS of raw << shift; allocated at the first sample. */
+  nearFull: Uint32Array | null = null;
   /** Largest in_flight / raw ratio seen. */
   maxRatio = 0;
 
@@ -42,14 +42,14 @@ export class ScaleInference {
     if (ratio > this.maxRatio) this.maxRatio = ratio;
     if (k > this.shift) this.shift = k;
     const edge = raw * POW2[k]!;
-    if (inFlight > edge - (mss > 0 ? mss : 1)) this.nearFull[k]!++;
+    if (inFlight > edge - (mss > 0 ? mss : 1)) (this.nearFull ??= new Uint32Array(15))[k]!++;
   }
 
   /** Confidence 0..1 and the reason, for the final shift. */
   verdict(): { shift: number; confidence: number; reason: string } | null {
     if (this.samples === 0 || this.shift < 0) return null;
     const s = this.shift;
-    const full = this.nearFull[s]!;
+    const full = this.nearFull === null ? 0 : this.nearFull[s]!;
     if (s > 0 && full >= 3)
       return {
         shift: s,
