@@ -4,7 +4,7 @@
  * netlink batches and hands some of them here; this thread formats them with the same
  * SocketJsonWriter and posts finished output chunks back (transferred, not copied). Every
  * object it writes is preceded by ",\n": the main thread writes the array's first object itself.
- * Messages in: {init: MachineLimits} | {batch: ArrayBuffer, len} | {end: true}.
+ * Messages in: {init: MachineLimits} | {batch: Uint8Array over a SharedArrayBuffer, len} | {end: true}.
  * Messages out: {chunk: ArrayBuffer, len} | {done: true, count, errors}.
  */
 import { parentPort } from "node:worker_threads";
@@ -12,7 +12,7 @@ import { DiagMsgViewImpl, DumpState, viewDiagBatch, type DiagMsgView } from "../
 import type { MachineLimits } from "../diagnose/live-flags.js";
 import { ByteSink, SocketJsonWriter } from "./sockets-json.js";
 
-type In = { init: MachineLimits } | { batch: ArrayBuffer; len: number } | { end: true };
+type In = { init: MachineLimits } | { batch: Uint8Array; len: number } | { end: true };
 
 if (parentPort) {
   const port = parentPort;
@@ -39,7 +39,7 @@ if (parentPort) {
     } else if ("batch" in m) {
       // A batch starts at a message boundary; the dump's own error accounting stays in the main thread.
       state.done = false;
-      viewDiagBatch(new Uint8Array(m.batch, 0, m.len), m.len, state, view, each);
+      viewDiagBatch(m.batch, m.len, state, view, each);
     } else {
       sink!.flush();
       port.postMessage({ done: true, count: writer!.count - 1, errors: state.errors });

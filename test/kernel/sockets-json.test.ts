@@ -75,7 +75,7 @@ test("streamed JSON with owners: pid/comm when known, owner_unknown when a proce
 test("--json with the worker thread = without it (same sockets, valid array), on ~3000 live sockets", { skip: process.platform !== "linux" && "Linux only" }, async () => {
   const { spawn } = await import("node:child_process");
   const { createInterface } = await import("node:readline");
-  const { writeSocketsJson } = await import("../../src/report/sockets-json.js");
+  const { writeSocketsJson } = await import("../../src/report/sockets-json-run.js");
   const { fileURLToPath } = await import("node:url");
   const holder = spawn("python3", [fileURLToPath(new URL("../../bench/sockets-holder.py", import.meta.url)), "1500", "127.0.0.1"], { stdio: ["pipe", "pipe", "inherit"] });
   try {

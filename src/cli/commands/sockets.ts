@@ -11,7 +11,7 @@ import { UsageError } from "../../errors.js";
 import { listTcpSockets, canonicalAddr, type EndpointMatch, type OwnerStats, type SocketQuery } from "../../kernel/sockets.js";
 import { stateFromName, TCP_STATE_NAMES, type DiagDecodeError } from "../../kernel/netlink.js";
 import { renderSocketsText } from "../../report/sockets.js";
-import { writeSocketsJson } from "../../report/sockets-json.js";
+import { writeSocketsJson } from "../../report/sockets-json-run.js";
 import type { MachineLimits } from "../../diagnose/live-flags.js";
 import { kernelFamily, parseKernelVersion, DEFAULT_RMEM_MAX, DEFAULT_TCP_RMEM } from "../../model/index.js";
 import { readMachineNet } from "../machine.js";
@@ -170,7 +170,8 @@ export async function runSockets(opts: SocketsOpts): Promise<void> {
   const machine = machineLimits(opts.bandwidth);
   if (opts.json && !opts.getsockopt) {
     // Streamed from the reply bytes: 100 k sockets are ~160 MB of JSON.
-    const r = await writeSocketsJson(q, machine, writeBytes);
+    // TCPWIN_JSON_WORKER=0: no worker thread (e.g. a one-core container).
+    const r = await writeSocketsJson(q, machine, writeBytes, { parallel: process.env.TCPWIN_JSON_WORKER !== "0" });
     report(r.owners, r.errors, true);
     return;
   }
