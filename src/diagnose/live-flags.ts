@@ -110,7 +110,7 @@ export function liveSocketFlags(s: LiveSocketFacts, m: MachineLimits): LiveFlag[
       severity: w.windowSteady < 65535 ? "warning" : "info",
       message:
         `every accepted socket inherits rb ${s.rb}: window scale ${w.wscale}, SYN-ACK window ${w.windowSyn} B, ` +
-        `steady window ≈ ${w.windowSteady} B at MSS ${mss}${s.advmss && s.advmss > 0 ? "" : " (assumed)"}`,
+        `steady window ≈ ${w.windowSteady} B at MSS ${mss}${s.advmss && s.advmss > 0 ? " (of an accepted connection)" : " (assumed: a listener reports none)"}`,
       inputs: { rb: s.rb, mss, wscale: w.wscale, window_syn: w.windowSyn, window_steady: w.windowSteady },
     });
   }

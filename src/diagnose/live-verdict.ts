@@ -128,10 +128,15 @@ export function liveVerdict(d: LiveDelta, sizeBytes?: number): LiveVerdict | und
   }
   const v: LiveVerdict = { kind, message, inputs };
   if (sizeBytes !== undefined && sizeBytes > 0) {
+    // The receiving end: the rate it receives at and the window it advertises are what count.
+    const receiving = acked <= 0 && received > 0;
+    const r = receiving ? received / (d.intervalUs / 1e6) : rate;
+    const wnd = receiving ? d.rcvWnd : d.sndWnd;
+    const mss = receiving ? d.rcvMss : d.sndMss;
     const eta: LiveVerdict["eta"] = { size_bytes: sizeBytes };
-    if (rate > 0) eta.at_rate_s = sizeBytes / rate;
-    if (d.sndWnd && d.sndMss && d.rttUs) {
-      eta.window_model_s = predictTransfer({ sizeBytes, rttSec: d.rttUs / 1e6, segment: d.sndMss, windowBytes: d.sndWnd }).predictedMs / 1000;
+    if (r > 0 && Number.isFinite(r)) eta.at_rate_s = sizeBytes / r;
+    if (wnd && mss && d.rttUs) {
+      eta.window_model_s = predictTransfer({ sizeBytes, rttSec: d.rttUs / 1e6, segment: mss, windowBytes: wnd }).predictedMs / 1000;
     }
     v.eta = eta;
   }

@@ -204,10 +204,17 @@ export function renderSocketsText(inp: SocketsTextInput, st: Paint): string {
   const cols = COLS.filter((c) => showProc || c !== "Process");
   const rows: string[][] = [];
   const notes: LiveFlag[][] = [];
+  // A listener's tcp_info has no MSS: borrow it from a connection it accepted (same local end).
+  const acceptedMss = new Map<string, number>();
+  for (const s of inp.sockets) {
+    if (s.state === 1 && s.info && s.info.advmss > 0) acceptedMss.set(`${s.family} ${s.src} ${s.sport}`, s.info.advmss);
+  }
   for (const s of inp.sockets) {
     const r = socketRow(s, inp.owners);
     rows.push(showProc ? r : r.filter((_, k) => k !== 3));
-    notes.push(liveSocketFlags(socketFacts(s), inp.machine));
+    const facts = socketFacts(s);
+    if (s.state === 10) facts.advmss = acceptedMss.get(`${s.family} ${s.src} ${s.sport}`) ?? acceptedMss.get(`${s.family} 127.0.0.1 ${s.sport}`) ?? facts.advmss;
+    notes.push(liveSocketFlags(facts, inp.machine));
   }
   const widths = cols.map((c, k) => Math.max(c.length, ...rows.map((r) => r[k]!.length)));
   const right = (k: number) => k >= (showProc ? 4 : 3);

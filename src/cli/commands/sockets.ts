@@ -142,10 +142,10 @@ export function registerSockets(program: Command): void {
     .command("sockets")
     .summary("live TCP sockets: buffers, windows, time limited by the peer's window (sock_diag)")
     .description(
-      "List TCP sockets of this host through NETLINK_SOCK_DIAG (no root, no restart): effective\n" +
-        "SO_RCVBUF/SO_SNDBUF (rb/tb), MSS, RTT, cwnd, snd_wnd/rcv_wnd, window scale, and how long each\n" +
-        "connection was limited by the peer's receive window or its own send buffer. Flags a peer\n" +
-        "window ≤ 2 × MSS, buffers below the bandwidth-delay product, and listeners whose small\n" +
+      "List TCP sockets of this host through NETLINK_SOCK_DIAG (no root, no restart): effective " +
+        "SO_RCVBUF/SO_SNDBUF (rb/tb), MSS, RTT, cwnd, snd_wnd/rcv_wnd, window scale, and how long each " +
+        "connection was limited by the peer's receive window or its own send buffer. Flags a peer " +
+        "window ≤ 2 × MSS, buffers below the bandwidth-delay product, and listeners whose small " +
         "buffer every accepted socket inherits. A tcp_info field this kernel does not report is '-'.",
     )
     .addOption(new Option("--pid <pid>", "only sockets held by this process").argParser(pidArg))

@@ -38,9 +38,9 @@ export function registerTrace(program: Command): void {
     .command("trace")
     .summary("who set that buffer: setsockopt/getsockopt of SO_RCVBUF, SO_SNDBUF, TCP_MAXSEG... (strace)")
     .description(
-      "Run a program under strace (or attach to one with --pid) and report every setsockopt/getsockopt\n" +
-        "of SO_RCVBUF, SO_SNDBUF, SO_RCVBUFFORCE, SO_SNDBUFFORCE, TCP_MAXSEG and TCP_WINDOW_CLAMP: which\n" +
-        "thread, which socket (its addresses once it binds, listens, connects or is accepted), the value\n" +
+      "Run a program under strace (or attach to one with --pid) and report every setsockopt/getsockopt " +
+        "of SO_RCVBUF, SO_SNDBUF, SO_RCVBUFFORCE, SO_SNDBUFFORCE, TCP_MAXSEG and TCP_WINDOW_CLAMP: which " +
+        "thread, which socket (its addresses once it binds, listens, connects or is accepted), the value " +
         "asked for and what the kernel keeps. Threads and children are followed. Needs strace.",
     )
     .argument("[command...]", "the program and its arguments, after --")

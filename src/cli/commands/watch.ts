@@ -35,10 +35,10 @@ export function registerWatch(program: Command): void {
     .command("watch")
     .summary("sample live connections: rate, time limited by the peer's window or our buffer, verdict")
     .description(
-      "Every --interval, read the matching TCP connections' tcp_info through sock_diag and report the\n" +
-        "change: bytes acked per second, busy time and the share of it limited by the peer's receive\n" +
-        "window (rwnd_limited) or our send buffer (sndbuf_limited), retransmissions, and a verdict\n" +
-        "(receiver_window_limited, sender_buffer_limited, loss_limited, application_limited,\n" +
+      "Every --interval, read the matching TCP connections' tcp_info through sock_diag and report the " +
+        "change: bytes acked per second, busy time and the share of it limited by the peer's receive " +
+        "window (rwnd_limited) or our send buffer (sndbuf_limited), retransmissions, and a verdict " +
+        "(receiver_window_limited, sender_buffer_limited, loss_limited, application_limited, " +
         "congestion_limited, healthy). Idle connections get no verdict.",
     )
     .addOption(new Option("--pid <pid>", "only connections held by this process").argParser(pidArg))
