@@ -9,10 +9,11 @@
  * The two tcpwin processes are started with `selfCommand` (this very program), so what is
  * validated is the shipped CLI, not a test double. Also checks the emulator's RTT as the kernel
  * sees it (tcp_info min_rtt of every transfer) and, optionally, as iperf3 reports it (-J
- * mean_rtt, at a light load — 2 Mbit/s in single-packet 1400-byte writes — so that no burst queues up in the forwarder).
+ * mean_rtt, a mean of its srtt samples, paced at 200 Mbit/s so that no burst queues up in the forwarder).
  */
 import type { ChildProcess } from "node:child_process";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { TcpwinError } from "../errors.js";
 import { LabLink } from "./link/link.js";
 import { netnsHasTcpListener, pidInNetns } from "./link/session.js";
@@ -245,7 +246,11 @@ export async function iperf3RttCheck(rttMs: number, tolerance: number, prefix?: 
   try {
     const server = link.spawnArgv("b", ["iperf3", "-s", "-1", "-p", "5299"], { stdio: "ignore" });
     await waitListener(link, server, 5000);
-    const client = link.spawnArgv("a", ["iperf3", "-c", link.info.addr_b, "-p", "5299", "-t", "3", "-b", "2M", "-l", "1400", "-J"], { stdio: "pipe" });
+    // Paced (SO_MAX_PACING_RATE via --fq-rate, BBR where the kernel has it): no window-sized bursts
+    // queue in the forwarder, and a bulk receiver ACKs every second segment from softirq. Sparse
+    // traffic would be worse: its lone segments are ACKed only when the iperf3 server wakes up.
+    const cc = /\bbbr\b/.test(readFileSync("/proc/sys/net/ipv4/tcp_available_congestion_control", "utf8")) ? ["-C", "bbr"] : [];
+    const client = link.spawnArgv("a", ["iperf3", "-c", link.info.addr_b, "-p", "5299", "-t", "3", "--fq-rate", "200M", ...cc, "-J"], { stdio: "pipe" });
     const res = await collect(client);
     await link.stopChild(server);
     const j = JSON.parse(res.stdout) as { end?: { streams?: { sender?: { mean_rtt?: number; min_rtt?: number } }[] }; error?: string };
