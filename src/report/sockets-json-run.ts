@@ -6,6 +6,7 @@
  * small (no FFI in the worker).
  */
 import { readFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { Worker } from "node:worker_threads";
 import { DiagMsgViewImpl, DumpState, viewDiagBatch, type DiagDecodeError } from "../kernel/netlink.js";
 import { streamTcpSocketsQuery, type OwnerStats, type SocketQuery } from "../kernel/sockets.js";
@@ -14,9 +15,15 @@ import { ByteSink, SocketJsonWriter } from "./sockets-json.js";
 
 
 /** Batches (≈ 32 KiB each) formatted here before a worker is worth its start-up. */
-const WORKER_AFTER_BATCHES = 100;
+const WORKER_AFTER_BATCHES = 500;
 /** Sockets in use (TCP) from which the worker starts right away. */
 const WORKER_AFTER_SOCKETS = 200_000;
+
+/** At least one CPU idle over the last minute (load average below CPUs − 1). */
+function coreIdle(): boolean {
+  const cpus = availableParallelism();
+  return cpus >= 2 && loadavg()[0]! <= cpus - 1;
+}
 
 /** "TCP: inuse N ..." of /proc/net/sockstat (this network namespace); 0 when unreadable. */
 function tcpInUse(): number {
@@ -37,7 +44,8 @@ export interface JsonRunResult {
 }
 
 /**
- * Stream `tcpwin sockets --json` to `write`. On a big dump (and when no owner lookup or address
+ * Stream `tcpwin sockets --json` to `write`. On a big dump, with a CPU idle (`parallel` unset), or
+ * when `parallel` is true (and when no owner lookup or address
  * filter needs this thread), two of every three reply batches go to a worker thread that formats
  * them in parallel while this thread keeps receiving; its chunks are written at the end, then "]".
  * The array's order is then not the kernel's order (JSON consumers should not rely on it anyway).
@@ -49,6 +57,8 @@ export async function writeSocketsJson(
   opts: { parallel?: boolean; workerAfterBatches?: number; workerAfterSockets?: number } = {},
 ): Promise<JsonRunResult> {
   const after = opts.workerAfterBatches ?? WORKER_AFTER_BATCHES;
+  // A second thread only pays when a core is idle: on a busy machine it only adds copying.
+  if (opts.parallel === undefined && !coreIdle()) opts = { ...opts, parallel: false };
   const sink = new ByteSink(write);
   let w: SocketJsonWriter | undefined;
   let batches = 0;

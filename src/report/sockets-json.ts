@@ -18,6 +18,9 @@ import { stateName } from "./sockets.js";
 
 const enc = new TextEncoder();
 const MAX_SAFE = 2 ** 53;
+/** 2^64 − 1 as a double (what tcp-info's u64 read gives for ~0ULL) and its JSON text. */
+const U64_MAX = 4294967295 + 4294967295 * 4294967296;
+const U64_MAX_TEXT = enc.encode(String(U64_MAX));
 
 /** A growable-by-flushing byte buffer; `flush` hands full chunks to the sink (e.g. writeSync). */
 export class ByteSink {
@@ -72,6 +75,11 @@ export class ByteSink {
     if (this.pos + 24 > this.buf.length) this.room(24);
     if (n >= 0 && n < 4294967296 && n === Math.floor(n)) {
       this.pos = writeU32(this.buf, this.pos, n);
+      return;
+    }
+    if (n === U64_MAX) {
+      // ~0ULL ("unlimited" max_pacing_rate): common, and String() of it is slow.
+      this.bytes(U64_MAX_TEXT);
       return;
     }
     if (n >= MAX_SAFE || n !== Math.floor(n) || n < 0) {
