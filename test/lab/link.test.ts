@@ -172,3 +172,12 @@ test("without CAP_NET_ADMIN: one line that says so, exit 1", { skip: privileged 
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0]!, /needs root \(CAP_NET_ADMIN and CAP_SYS_ADMIN\)/);
 });
+
+test("lab link exits with the client's status; the client sees TCPWIN_LAB_A/B; the server is stopped", { skip }, async () => {
+  const mark = `status-${process.pid}-${Date.now()}`;
+  const child = cli(["lab", "link", "--rtt", "1ms", "--server", "iperf3 -s -p 5299", "--client", 'test "$TCPWIN_LAB_A" = 10.77.0.1 && test "$TCPWIN_LAB_B" = 10.77.0.2 && exit 3'], mark);
+  const res = await collect(child);
+  assert.equal(res.code, 3, res.stderr);
+  assert.deepEqual(nsOfPid(child.pid!), []);
+  await until("the server to be gone", () => markedPids(mark).length === 0, 5000);
+});
