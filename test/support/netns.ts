@@ -6,6 +6,9 @@
  * SIGINT/SIGTERM. Traffic never leaves the two namespaces.
  *
  * `captureIperf()` runs an iperf3 server in B and a client in A while tcpdump captures on A's end.
+ * tcpdump runs in immediate mode: otherwise packets wait in the kernel ring until a block times
+ * out, and a SIGINT soon after the transfer can leave them uncounted ("0 packets captured,
+ * 1123 packets received by filter" — seen here on a busy machine).
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 
@@ -164,6 +167,8 @@ export interface IperfCapture {
   file: string;
   /** iperf3 client JSON (sender side). */
   iperf: unknown;
+  /** What tcpdump printed (its "N packets captured" summary), for failure messages. */
+  tcpdumpLog: string;
 }
 
 /**
@@ -172,7 +177,9 @@ export interface IperfCapture {
  */
 export async function captureIperf(pair: VethPair, file: string, iperfArgs: string[], port = 5201, ipv6 = false): Promise<IperfCapture> {
   const server = pair.spawn(pair.nsB, "iperf3", ["-s", "-1", "-p", String(port)]);
-  const dump = pair.spawn(pair.nsA, "tcpdump", ["-i", pair.devA, "-s", "128", "-U", "-n", "-Z", "root", "-w", file, "tcp"]);
+  const dump = pair.spawn(pair.nsA, "tcpdump", ["-i", pair.devA, "-s", "128", "-U", "--immediate-mode", "-n", "-Z", "root", "-w", file, "tcp"]);
+  let log = "";
+  dump.stderr!.on("data", (d: Buffer) => (log += d.toString()));
   try {
     // iperf3 buffers its "listening" line when stdout is a pipe: ask the kernel instead.
     await Promise.all([waitForListener(pair, pair.nsB, port, 5000), waitFor(dump, "stderr", /listening on/, 5000)]);
@@ -182,7 +189,7 @@ export async function captureIperf(pair: VethPair, file: string, iperfArgs: stri
     dump.kill("SIGINT");
     await exited(dump);
     await exited(server);
-    return { file, iperf: JSON.parse(out) };
+    return { file, iperf: JSON.parse(out), tcpdumpLog: log.trim() };
   } finally {
     if (dump.exitCode === null) dump.kill("SIGKILL");
     if (server.exitCode === null) server.kill("SIGKILL");

@@ -9,7 +9,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { captureIperf, createVethPair, netnsSkipReason } from "../support/netns.js";
@@ -24,12 +24,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const MIN_AGREEMENT = 0.999;
 
-function checkAgreement(file: string, label: string): ReturnType<typeof compareWithTshark> {
+function checkAgreement(file: string, label: string, context = ""): ReturnType<typeof compareWithTshark> {
   const c = compareWithTshark(file);
   const report = describe(c, MIN_AGREEMENT);
   console.log(`# ${label}: ${c.packets} TCP packets compared with tshark`);
   for (const f of c.fields) if (f.share < 1) console.log(`#   ${f.field}: ${(100 * f.share).toFixed(3)} % (${f.total - f.agree} frames differ, e.g. ${f.diffs.slice(0, 3).map((d) => `#${d.frame} tshark=${d.tshark} ours=${d.ours}`).join("; ")})`);
-  assert.ok(c.packets > 100, `${label}: only ${c.packets} TCP packets`);
+  assert.ok(c.packets > 100, `${label}: only ${c.packets} TCP packets (${statSync(file).size} bytes) ${context}`);
   assert.deepEqual(c.missing, [], `${label}: frames tshark saw as TCP and we did not`);
   assert.deepEqual(c.extra, [], `${label}: frames we saw as TCP and tshark did not`);
   for (const f of c.fields) assert.ok(f.share >= MIN_AGREEMENT, `${label}: ${f.field} agrees on ${(100 * f.share).toFixed(3)} %\n${report}`);
@@ -54,12 +54,15 @@ for (const run of runs) {
   test(`iperf3${run.ipv6 ? " over IPv6" : ""} ${run.args.join(" ")} over MTU ${run.mtu}: per-packet fields agree with tshark, with and without handshakes`, { skip, timeout: 60_000 }, async () => {
     const pair = createVethPair({ mtu: run.mtu });
     const file = join(dir, `${run.name}.pcap`);
+    let context = "";
     try {
-      await captureIperf(pair, file, run.args, 5201, run.ipv6 ?? false);
+      const cap = await captureIperf(pair, file, run.args, 5201, run.ipv6 ?? false);
+      const sent = (cap.iperf as { end?: { sum_sent?: { bytes?: number } } }).end?.sum_sent?.bytes;
+      context = `tcpdump: ${cap.tcpdumpLog.replace(/\n/g, " | ")}; iperf3 sent ${sent} bytes`;
     } finally {
       pair.close();
     }
-    const full = checkAgreement(file, run.name);
+    const full = checkAgreement(file, run.name, context);
     const fullEvidence = analyzeCapture(file).connections;
     const data = bulk(fullEvidence);
     assert.equal(data.rwnd_scale.source, "handshake");
