@@ -95,7 +95,7 @@ export class TcpAnalyzer {
     const seglen = seg.payloadLen;
     const window = seg.windowRaw;
 
-    let idx = this.table.find(seg);
+    const idx = this.table.find(seg);
     let dir = this.table.dir;
     let conv: Conversation;
     if (idx < 0) {
@@ -172,7 +172,7 @@ export class TcpAnalyzer {
     }
     if (r.hasTa && conv.firstRttNs !== 0) r.initialRttNs = conv.firstRttNs;
 
-    this.evidence(conv, dir, fwd, rev, seq, seglen, flags, window, r);
+    this.evidence(conv, fwd, rev, seq, seglen, flags, window, r);
 
     if (this.onResult !== null && conv.selected) {
       r.frame = seg.frame;
@@ -191,7 +191,6 @@ export class TcpAnalyzer {
   /** tcpwin's own bookkeeping: counts, series, scale inference, limit attribution. */
   private evidence(
     conv: Conversation,
-    dir: number,
     fwd: HalfFlow,
     rev: HalfFlow,
     seq: number,
@@ -267,7 +266,6 @@ export class TcpAnalyzer {
     if (newData) fwd.limits.onNewData();
     if (a.hasData) classify(a, b);
     if (b.hasData) classify(b, a);
-    void dir;
   }
 
   /** Evidence for every reported conversation, in stream order. */

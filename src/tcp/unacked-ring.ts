@@ -31,12 +31,6 @@ export class UnackedRing {
   ackedFrame = -1;
   ackedTsNs = 0;
 
-  clear(): void {
-    this.head = 0;
-    this.count = 0;
-    this.sorted = true;
-  }
-
   /** Append a segment [seq, nextseq) sent at `tsNs` in `frame`. Caller enforces MAX_UNACKED. */
   push(seq: number, nextseq: number, tsNs: number, frame: number): void {
     if (this.count === this.cap) this.grow();
@@ -149,11 +143,6 @@ export class UnackedRing {
       if (e > last) last = e;
     }
     return seqSub(last, first);
-  }
-
-  /** Send time (ns) of the oldest segment still unacknowledged, or NaN. */
-  oldestTsNs(): number {
-    return this.count === 0 ? NaN : this.buf![this.head * F + 2]!;
   }
 
   private grow(): void {
