@@ -101,3 +101,50 @@ test("unreadable input: the error comes back with what was read", () => {
   assert.equal(r.packets, 0);
   assert.deepEqual(r.connections, []);
 });
+
+test("finished conversations give up their state but keep their evidence (memory follows live connections)", () => {
+  const run = (closedIdleS: number) => {
+    const an = new TcpAnalyzer({ closedIdleS, synIdleS: closedIdleS });
+    const p = new TcpPacket();
+    Object.assign(p, { optMss: -1, optWscale: -1, ipVersion: 4 });
+    let frame = 0;
+    let t = 0;
+    const send = (i: number, fromClient: boolean, seq: number, ack: number, flags: number, len: number) => {
+      t += 50_000; // 50 µs
+      Object.assign(p, {
+        frame: ++frame,
+        tsSec: 1_700_000_000 + Math.floor(t / 1e9),
+        tsNsec: t % 1e9,
+        srcV4: fromClient ? 0x0a000000 + (i >> 12) : 0x0a630001,
+        dstV4: fromClient ? 0x0a630001 : 0x0a000000 + (i >> 12),
+        srcPort: fromClient ? 1024 + (i & 4095) : 80,
+        dstPort: fromClient ? 80 : 1024 + (i & 4095),
+        seq,
+        ack,
+        flags,
+        windowRaw: 1000,
+        payloadLen: len,
+      });
+      an.onSegment(p);
+    };
+    const N = 20000;
+    for (let i = 0; i < N; i++) {
+      send(i, true, 100, 0, 2, 0);
+      if (i % 10 === 9) continue; // unanswered SYN
+      send(i, false, 900, 101, 0x12, 0);
+      send(i, true, 101, 901, 0x18, 300);
+      send(i, false, 901, 401, 0x11, 0);
+      send(i, true, 401, 902, 0x11, 0);
+      send(i, false, 902, 402, 0x10, 0);
+    }
+    return { ev: an.finish(), live: an.liveConversations, streams: an.streams };
+  };
+  const kept = run(1e9);
+  const dropped = run(0.5);
+  assert.equal(kept.streams, 20000);
+  assert.equal(dropped.streams, 20000);
+  assert.equal(kept.live, 20000);
+  // One sweep per 65536 segments: by the last one, everything closed ≥ 0.5 s earlier was dropped.
+  assert.ok(dropped.live < 12000, `still holding ${dropped.live} conversations`);
+  assert.deepEqual(dropped.ev, kept.ev);
+});

@@ -11,7 +11,14 @@
  *
  * Times: ns relative to a time base (the capture's first packet), as doubles, exact to the ns
  * for 104 days. Wireshark's "never set" times are absolute 0, i.e. `absZeroNs` here.
- * The hot path allocates nothing; conversations allocate once when they appear.
+ * The hot path allocates nothing; conversations allocate once when they appear (~3.5 KB each).
+ *
+ * Memory follows the number of connections, not packets: every 65536 segments, conversations that
+ * are over — closed (FIN both ways, or RST) and silent for 2 minutes of capture time, unanswered
+ * SYNs silent for 3 minutes, or superseded by a new SYN on the same tuple — are turned into their
+ * evidence (~1.3 KB) and their analysis state is dropped. The one place this can differ from
+ * Wireshark: a non-SYN packet on such a tuple after that long starts a new tcp.stream here, where
+ * Wireshark would continue the old one.
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpPacket } from "../capture/packet.js";
 import { Conversation } from "./conversation.js";
@@ -26,7 +33,15 @@ import { seqDiff, seqGt, seqSub } from "./seq.js";
 
 const SFR = TCP_SYN | TCP_FIN | TCP_RST;
 
+/** Placeholder for conversations whose state was dropped (their evidence is kept). */
+const EVICTED = new Conversation(-1, 0);
+const SWEEP_EVERY = 65536;
+
 export interface TcpAnalyzerOptions {
+  /** Capture seconds a closed conversation stays before its state is dropped (default 120). */
+  closedIdleS?: number;
+  /** Capture seconds an unanswered SYN stays (default 180: Linux retries SYNs for 127 s). */
+  synIdleS?: number;
   /** Called for every segment with the analysis result (reused object: copy what you keep). */
   onResult?: (r: SegmentResult, seg: TcpPacket) => void;
   /** Decides once per conversation whether it is reported (and passed to onResult). */
@@ -34,7 +49,16 @@ export interface TcpAnalyzerOptions {
 }
 
 export class TcpAnalyzer {
-  readonly conversations: Conversation[] = [];
+  /** By tcp.stream; `EVICTED` once a finished conversation's state was dropped (see `done`). */
+  private readonly conversations: Conversation[] = [];
+  /** Evidence of evicted (and selected) conversations, by tcp.stream. */
+  private readonly done: (ConnectionEvidence | null)[] = [];
+  /** Streams whose state is still held. */
+  private live: number[] = [];
+  private readonly closedIdleNs: number;
+  private readonly synIdleNs: number;
+  private sinceSweep = 0;
+  private lastNs = 0;
   private readonly table: FlowTable;
   private readonly r = new SegmentResult();
   private baseSec = NaN;
@@ -48,6 +72,18 @@ export class TcpAnalyzer {
     this.table = new FlowTable(this.conversations);
     this.onResult = opts.onResult ?? null;
     this.select = opts.select ?? null;
+    this.closedIdleNs = (opts.closedIdleS ?? 120) * 1e9;
+    this.synIdleNs = (opts.synIdleS ?? 180) * 1e9;
+  }
+
+  /** Conversations seen so far (tcp.stream count). */
+  get streams(): number {
+    return this.conversations.length;
+  }
+
+  /** Conversations whose analysis state is held right now. */
+  get liveConversations(): number {
+    return this.live.length;
   }
 
   /** Times in evidence are relative to this instant (default: the first segment). */
@@ -77,6 +113,8 @@ export class TcpAnalyzer {
     c.startNs = nowNs;
     c.firstFrame = seg.frame;
     this.conversations.push(c);
+    this.done.push(null);
+    this.live.push(c.stream);
     this.table.set(seg, c.stream);
     if (this.select !== null) c.selected = this.select(c, seg);
     return c;
@@ -86,6 +124,8 @@ export class TcpAnalyzer {
     if (Number.isNaN(this.baseSec)) this.setTimeBase(seg.tsSec, seg.tsNsec);
     this.segments++;
     const now = (seg.tsSec - this.baseSec) * 1e9 + (seg.tsNsec - this.baseNsec);
+    if (now > this.lastNs) this.lastNs = now;
+    if (++this.sinceSweep === SWEEP_EVERY) this.sweep();
     const r = this.r;
     r.reset();
     r.tNs = now;
@@ -106,6 +146,7 @@ export class TcpAnalyzer {
     // A new SYN with another ISN on a known tuple starts a new conversation (tcp.stream), whether
     // or not the old one was closed: Wireshark's rule. The same ISN again is a retransmitted SYN.
     if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && fwd.baseSeqSet && seq !== fwd.baseSeq) {
+      conv.superseded = true;
       conv = this.newConversation(seg, now);
       dir = 0;
       fwd = conv.dirs[0];
@@ -268,10 +309,35 @@ export class TcpAnalyzer {
     if (b.hasData) classify(b, a);
   }
 
+  /** Drop the state of conversations that are over, keeping their evidence (see module note). */
+  private sweep(): void {
+    this.sinceSweep = 0;
+    const now = this.lastNs;
+    let w = 0;
+    for (const s of this.live) {
+      const c = this.conversations[s]!;
+      const idle = now - c.endNs;
+      const closed = c.state === 3 || (c.dirs[0].sawFin && c.dirs[1].sawFin);
+      const unanswered = c.state === 0 && !c.sawSynAck && !c.dirs[0].hasData && !c.dirs[1].hasData;
+      if (c.superseded || (closed && idle >= this.closedIdleNs) || (unanswered && idle >= this.synIdleNs)) {
+        if (c.selected) this.done[s] = buildEvidence(c);
+        if (!c.superseded) this.table.remove(c);
+        this.conversations[s] = EVICTED;
+      } else this.live[w++] = s;
+    }
+    this.live.length = w;
+  }
+
   /** Evidence for every reported conversation, in stream order. */
   finish(): ConnectionEvidence[] {
     const out: ConnectionEvidence[] = [];
-    for (const c of this.conversations) if (c.selected) out.push(buildEvidence(c));
+    for (let s = 0; s < this.conversations.length; s++) {
+      const c = this.conversations[s]!;
+      if (c === EVICTED) {
+        const e = this.done[s];
+        if (e) out.push(e);
+      } else if (c.selected) out.push(buildEvidence(c));
+    }
     return out;
   }
 }

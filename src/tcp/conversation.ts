@@ -35,6 +35,8 @@ export class Conversation {
   state = 0;
   /** Included by the caller's filters (--stream/--port/--host). */
   selected = true;
+  /** A new SYN on the same tuple started another conversation: no packet can reach this one. */
+  superseded = false;
 
   constructor(
     readonly stream: number,

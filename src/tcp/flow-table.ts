@@ -3,7 +3,8 @@
  * 4-tuple → current conversation, with no per-packet allocation: an open-addressing hash table
  * of conversation indexes, hashed symmetrically over the two (address, port) endpoints so both
  * directions land on the same slot chain, and verified against the conversation's own fields
- * (IPv4 as numbers, IPv6 by comparing the 16 bytes in place).
+ * (IPv4 as numbers, IPv6 by comparing the 16 bytes in place). Removed conversations leave a
+ * tombstone (-1) so probe chains stay intact; tombstones are dropped when the table is rebuilt.
  */
 import type { TcpPacket } from "../capture/packet.js";
 import type { Conversation } from "./conversation.js";
@@ -28,7 +29,9 @@ function eq6(a: Uint8Array, b: Uint8Array): boolean {
 export class FlowTable {
   private slots = new Int32Array(1024);
   private mask = 1023;
+  /** Slots not empty (live entries and tombstones). */
   private used = 0;
+  private liveCount = 0;
   /** Set by `find`: 0 if the packet's source is the conversation's endpoint 0, else 1. */
   dir = 0;
   /** The conversation found last: consecutive packets mostly belong to the same one. */
@@ -66,6 +69,10 @@ export class FlowTable {
     for (;;) {
       const v = this.slots[i]!;
       if (v === 0) return -1;
+      if (v < 0) {
+        i = (i + 1) & this.mask;
+        continue;
+      }
       const d = this.matches(this.convs[v - 1]!, p);
       if (d >= 0) {
         this.dir = d;
@@ -80,14 +87,22 @@ export class FlowTable {
   set(p: TcpPacket, idx: number): void {
     this.last = idx;
     let i = this.hashOf(p) & this.mask;
+    let tomb = -1;
     for (;;) {
       const v = this.slots[i]!;
       if (v === 0) {
-        this.slots[i] = idx + 1;
-        if (++this.used * 2 > this.slots.length) this.grow();
+        if (tomb >= 0) this.slots[tomb] = idx + 1;
+        else {
+          this.slots[i] = idx + 1;
+          this.used++;
+        }
+        this.liveCount++;
+        if (this.used * 2 > this.slots.length) this.rebuild();
         return;
       }
-      if (this.matches(this.convs[v - 1]!, p) >= 0) {
+      if (v < 0) {
+        if (tomb < 0) tomb = i;
+      } else if (this.matches(this.convs[v - 1]!, p) >= 0) {
         this.slots[i] = idx + 1;
         return;
       }
@@ -95,17 +110,38 @@ export class FlowTable {
     }
   }
 
-  private grow(): void {
+  /** Forget conversation `idx` (if it is still the current one for its tuple). */
+  remove(c: Conversation): void {
+    if (this.last === c.stream) this.last = -1;
+    let i = this.hashConv(c) & this.mask;
+    for (;;) {
+      const v = this.slots[i]!;
+      if (v === 0) return;
+      if (v === c.stream + 1) {
+        this.slots[i] = -1;
+        this.liveCount--;
+        return;
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Rehash the live entries into a table at most half full (grows, or sheds tombstones). */
+  private rebuild(): void {
     const old = this.slots;
-    this.slots = new Int32Array(old.length * 2);
-    this.mask = this.slots.length - 1;
+    let size = 1024;
+    while (size < this.liveCount * 4) size *= 2;
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+    this.used = 0;
     for (let k = 0; k < old.length; k++) {
       const v = old[k]!;
-      if (v === 0) continue;
+      if (v <= 0) continue;
       const c = this.convs[v - 1]!;
       let i = this.hashConv(c) & this.mask;
       while (this.slots[i] !== 0) i = (i + 1) & this.mask;
       this.slots[i] = v;
+      this.used++;
     }
   }
 
