@@ -35,13 +35,14 @@ const SFR = TCP_SYN | TCP_FIN | TCP_RST;
 
 /** Placeholder for conversations whose state was dropped (their evidence is kept). */
 const EVICTED = new Conversation(-1, 0);
-const SWEEP_EVERY = 65536;
 
 export interface TcpAnalyzerOptions {
   /** Capture seconds a closed conversation stays before its state is dropped (default 120). */
   closedIdleS?: number;
   /** Capture seconds an unanswered SYN stays (default 180: Linux retries SYNs for 127 s). */
   synIdleS?: number;
+  /** Look for finished conversations every this many segments (default 65536). */
+  sweepEvery?: number;
   /** Called for every segment with the analysis result (reused object: copy what you keep). */
   onResult?: (r: SegmentResult, seg: TcpPacket) => void;
   /** Decides once per conversation whether it is reported (and passed to onResult). */
@@ -57,6 +58,7 @@ export class TcpAnalyzer {
   private live: number[] = [];
   private readonly closedIdleNs: number;
   private readonly synIdleNs: number;
+  private readonly sweepEvery: number;
   private sinceSweep = 0;
   private lastNs = 0;
   private readonly table: FlowTable;
@@ -74,6 +76,7 @@ export class TcpAnalyzer {
     this.select = opts.select ?? null;
     this.closedIdleNs = (opts.closedIdleS ?? 120) * 1e9;
     this.synIdleNs = (opts.synIdleS ?? 180) * 1e9;
+    this.sweepEvery = opts.sweepEvery ?? 65536;
   }
 
   /** Conversations seen so far (tcp.stream count). */
@@ -125,7 +128,7 @@ export class TcpAnalyzer {
     this.segments++;
     const now = (seg.tsSec - this.baseSec) * 1e9 + (seg.tsNsec - this.baseNsec);
     if (now > this.lastNs) this.lastNs = now;
-    if (++this.sinceSweep === SWEEP_EVERY) this.sweep();
+    if (++this.sinceSweep >= this.sweepEvery) this.sweep();
     const r = this.r;
     r.reset();
     r.tNs = now;
