@@ -20,7 +20,7 @@
  * Wireshark: a non-SYN packet on such a tuple after that long starts a new tcp.stream here, where
  * Wireshark would continue the old one.
  */
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpPacket } from "../capture/packet.js";
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpPacket } from "../capture/packet.js";
 import { Conversation } from "./conversation.js";
 import type { ConnectionEvidence } from "./evidence.js";
 import { buildEvidence } from "./evidence-builder.js";
@@ -358,3 +358,80 @@ function classify(s: HalfFlow, r: HalfFlow): void {
   const mss = s.maxSegment > 0 ? s.maxSegment : s.mssSyn > 0 ? s.mssSyn : 536;
   s.limits.classify(outstanding, raw, shift, mss, s.lastSegLen < s.maxSegment);
 }
+
+/**
+ * Settle V8's hidden classes before anything is compiled. Several fields start small (0 fits a
+ * small integer; times, sums and some sequence values outgrow it) or empty (arrays allocated on
+ * first use, to keep short connections small). Each first wider value changes the field's type in
+ * the class shared by all instances and deoptimises every compiled function relying on it; with
+ * the large analysis functions that was ~10 recompilations per run (~0.4 s of compiler CPU on the
+ * benchmark capture). One synthetic conversation through the main paths at module load, plus the
+ * few fields that only grow wide on long transfers, makes those changes before compilation.
+ */
+function settleShapes(): void {
+  const an = new TcpAnalyzer({ onResult: () => {} });
+  const p = new TcpPacket();
+  let ns = 0;
+  const send = (fromA: boolean, seq: number, ack: number, flags: number, win: number, len: number, sack = 0) => {
+    ns += 100_000;
+    p.frame++;
+    p.tsSec = 1_700_000_000 + Math.floor(ns / 1e9);
+    p.tsNsec = ns % 1e9;
+    p.srcV4 = fromA ? 1 : 2;
+    p.dstV4 = fromA ? 2 : 1;
+    p.srcPort = fromA ? 1 : 2;
+    p.dstPort = fromA ? 2 : 1;
+    p.seq = seq >>> 0;
+    p.ack = ack >>> 0;
+    p.flags = flags;
+    p.windowRaw = win;
+    p.payloadLen = len;
+    p.optWscale = flags & TCP_SYN ? 7 : -1;
+    p.optMss = flags & TCP_SYN ? 1460 : -1;
+    p.sackCount = sack;
+    for (let i = 0; i < sack; i++) {
+      p.sackLeft[i] = (ack + 1000 * (i + 1)) >>> 0;
+      p.sackRight[i] = (ack + 1000 * (i + 1) + 500) >>> 0;
+    }
+    an.onSegment(p);
+  };
+  // Rounds: handshake or not, sequence numbers crossing 2^31 and 2^32; enough calls that V8 keeps
+  // feedback (it allocates feedback vectors only after a function's first few calls).
+  for (let round = 0; round < 6; round++) {
+    const a = [0xfffffff0, 0x7ffffff0, 0x10][round % 3]! + round;
+    const b = 0x90000000 + round;
+    p.srcV4 = 0;
+    if (round % 2 === 0) {
+      send(true, a - 1, 0, TCP_SYN, 65535, 0);
+      send(false, b - 1, a, TCP_SYN | TCP_ACK, 65535, 0);
+    }
+    send(true, a, b, TCP_ACK, 100, 0);
+    for (let i = 0; i < 6; i++) send(true, a + i * 1000, b, TCP_ACK, 100, 1000);
+    send(true, a + 7000, b, TCP_ACK, 100, 1000); // previous segment not captured
+    send(true, a + 6500, b, TCP_ACK, 100, 1000); // out of order
+    for (let k = 1; k <= 3; k++) send(false, b, a + 1000, TCP_ACK, 10, 0, k); // duplicate ACKs with SACK
+    send(true, a + 1000, b, TCP_ACK, 100, 1000); // fast retransmission
+    send(true, a, b, TCP_ACK, 100, 1000); // spurious
+    send(false, b, a + 9000, TCP_ACK, 0, 0); // ACKed unseen, zero window
+    send(true, a + 9000, b, TCP_ACK, 100, 1); // zero window probe
+    send(false, b, a + 9000, TCP_ACK, 0, 0);
+    send(true, a + 8999, b, TCP_ACK, 100, 0); // keep-alive
+    send(false, b, a + 9000, TCP_ACK, 0, 0);
+    send(false, b, a + 9000, TCP_ACK, 20, 0); // window update
+    ns += 500_000_000;
+    send(true, a + 7000, b, TCP_ACK, 100, 1000); // retransmission
+    send(false, b, a + 9000, TCP_ACK | TCP_FIN, 30, 0);
+    send(true, a + 9000, b + 1, TCP_ACK | (round % 2 ? TCP_RST : TCP_FIN), 100, 0);
+  }
+  for (const c of an["conversations"]) {
+    c.endNs = c.startNs = c.firstRttNs = c.mruSynNs = 2 ** 40 + 0.5;
+    for (const h of c.dirs) {
+      h.bytesSent = h.packets = h.dataSegments = 2 ** 40 + 0.5;
+      h.firstDataNs = h.lastDataNs = h.nextseqTimeNs = h.lastackTimeNs = 2 ** 40 + 0.5;
+      h.limits.zeroWindowNs = 2 ** 40 + 0.5;
+      h.windowFullInferred = 2 ** 40 + 0.5;
+    }
+  }
+  an.finish();
+}
+settleShapes();

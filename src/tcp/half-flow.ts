@@ -87,3 +87,4 @@ export class HalfFlow {
     this.lastackTimeNs = absZeroNs;
   }
 }
+
