@@ -3,7 +3,7 @@
  * with tools nobody here wrote (ping, tshark, iperf3) and for leftovers after normal exit, SIGINT
  * and SIGKILL. Needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN); skipped with the reason otherwise.
  */
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -32,6 +32,15 @@ function markedPids(mark: string): number[] {
   return out;
 }
 
+/** argv[0] of a process, or "" when it has gone (short-lived helpers like `ip netns exec … sysctl`). */
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0")[0] ?? "";
+  } catch {
+    return "";
+  }
+}
+
 function nsOfPid(pid: number): string[] {
   return listNetns().filter((n) => n.includes(`-${pid}-`));
 }
@@ -50,12 +59,30 @@ async function until(what: string, cond: () => boolean, ms = 20_000): Promise<vo
   }
 }
 
+/** Children of these tests: whatever a failing test leaves running is interrupted at the end. */
+const spawned = new Set<ReturnType<typeof spawn>>();
+after(async () => {
+  for (const c of spawned) {
+    if (c.exitCode === null && c.signalCode === null) {
+      c.kill("SIGINT");
+      await new Promise((r) => c.once("exit", r));
+    }
+  }
+  if (privileged) sweepLeftovers();
+});
+
 function cli(args: string[], mark: string) {
-  return spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], {
+  return track(spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1", TCPWIN_TEST_MARK: mark },
     stdio: ["ignore", "pipe", "pipe"],
-  });
+  }));
+}
+
+function track(c: ReturnType<typeof spawn>): ReturnType<typeof spawn> {
+  spawned.add(c);
+  c.once("exit", () => spawned.delete(c));
+  return c;
 }
 
 function collect(child: ReturnType<typeof cli>): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
@@ -90,8 +117,9 @@ test("ping across the link sees the configured RTT; the pcap has every packet wi
     .split("\n")
     .map((l) => l.split("\t"));
   assert.equal(t.length, 100);
-  const caps = execFileSync("capinfos", ["-T", "-r", "-a", "-e", pcap], { encoding: "utf8" });
-  void caps;
+  // Nanosecond resolution, raw-IP link type (tshark names it).
+  const info = execFileSync("tshark", ["-r", pcap, "-c", "1", "-T", "fields", "-e", "frame.time_epoch", "-e", "_ws.col.Protocol", "-o", "gui.column.format:\"P\",\"%p\""], { encoding: "utf8" });
+  assert.match(info, /^\d+\.\d{9}\t/, `nanosecond timestamps: ${info}`);
   const gaps: number[] = [];
   for (let i = 0; i + 1 < t.length; i++) if (t[i]![1] === "8" && t[i + 1]![1] === "0") gaps.push((Number(t[i + 1]![0]) - Number(t[i]![0])) * 1000);
   gaps.sort((a, b) => a - b);
@@ -124,7 +152,7 @@ test("SIGINT midway: server and client killed, namespaces removed, exit 130", { 
   const child = cli(["lab", "link", "--rtt", "1ms", "--server", "iperf3 -s -p 5299", "--client", "sleep 60"], mark);
   const done = collect(child);
   // Wait for the client (sleep) to run: then the link, the server and the client all exist.
-  await until("the client to start", () => markedPids(mark).some((p) => readFileSync(`/proc/${p}/cmdline`, "latin1").startsWith("sleep")));
+  await until("the client to start", () => markedPids(mark).some((p) => comm(p) === "sleep"));
   assert.equal(nsOfPid(child.pid!).length, 2);
   child.kill("SIGINT");
   const res = await done;
@@ -139,7 +167,7 @@ test("leftovers of a SIGKILLed run are found and removed at the next start", { s
   const mark = `kill-${process.pid}-${Date.now()}`;
   const child = cli(["lab", "link", "--rtt", "1ms", "--server", "iperf3 -s -p 5299"], mark);
   const done = collect(child);
-  await until("the server to run", () => markedPids(mark).some((p) => readFileSync(`/proc/${p}/cmdline`, "latin1").startsWith("iperf3")));
+  await until("the server to run", () => markedPids(mark).some((p) => comm(p) === "iperf3"));
   child.kill("SIGKILL");
   await done;
   assert.equal(nsOfPid(child.pid!).length, 2, "a killed run leaves its namespaces");
