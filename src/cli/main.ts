@@ -17,14 +17,15 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-export function buildProgram(): Command {
+/** The program with every command, or with only the command `argv` names (see commands/index). */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command("tcpwin")
     .description("Why is this TCP request slow? Evidence from captures, live sockets and a reproduction lab.")
     .version(packageVersion(), "-V, --version")
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(`tcpwin: ${str.replace(/^error: /, "")}`) });
-  registerCommands(program);
+  await registerCommands(program, argv);
   program.commands.forEach((c) => propagate(c));
   return program;
 }
@@ -45,7 +46,7 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
 
 export async function run(argv: string[]): Promise<number> {
   quietOnClosedPipe(process.stdout);
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT_OK;

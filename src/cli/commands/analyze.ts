@@ -4,23 +4,14 @@
  * text, `--json`, or `--packets` JSON Lines (report/). Exit codes: 0 analysed; 1 the input could
  * not be read (to the end) — what was read is printed first, then the error with its byte
  * offset; 2 usage. Progress goes to stderr only when it is a TTY and the file is big.
+ *
+ * This file only defines the command line; the run (./analyze-run.js, which pulls in the analysis
+ * engine) is imported when the command runs, so `tcpwin --help` and other commands do not pay for it.
  */
-import { statSync } from "node:fs";
 import { Command, Option } from "commander";
-import { TcpwinError, UsageError } from "../../errors.js";
-import { diagnoseAll, type DiagnoseOptions, type Diagnosed } from "../../diagnose/index.js";
-import { parseKernelVersion } from "../../model/index.js";
-import { analyzeCapture } from "../../tcp/index.js";
-import { renderAnalyzeJson } from "../../report/analyze-json.js";
-import { renderAnalyzeText } from "../../report/analyze-text.js";
-import { issueText } from "../../report/analyze-types.js";
-import { PacketLineWriter } from "../../report/packet-lines.js";
 import { durationArg, intArg } from "../options.js";
-import { style } from "../style.js";
 
-/** Below this file size a progress line would only flicker. */
-const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
-const DEFAULT_TOP = 10;
+export const DEFAULT_TOP = 10;
 
 export interface AnalyzeOpts {
   json?: boolean;
@@ -32,14 +23,6 @@ export interface AnalyzeOpts {
   all?: boolean;
   deadline?: number;
   kernel?: string;
-}
-
-/** The input could not be read to the end; what was read has been printed. */
-export class CaptureUnreadableError extends TcpwinError {
-  override readonly name = "CaptureUnreadableError";
-  constructor(message: string) {
-    super("capture_unreadable", message);
-  }
 }
 
 const EXAMPLES = `
@@ -80,8 +63,9 @@ export function registerAnalyze(program: Command): void {
     .addOption(new Option("--deadline <time>", "the time the transfer should take: the fix names the buffer that meets it").argParser(durationArg))
     .option("--kernel <version>", "the receiver's Linux version, for the SO_RCVBUF → window rules of the fix (default: 6.10+ rules)")
     .addHelpText("after", EXAMPLES)
-    .action((file: string, opts: AnalyzeOpts) => {
+    .action(async (file: string, opts: AnalyzeOpts) => {
       exitQuietlyOnClosedPipe();
+      const { runAnalyze } = await import("./analyze-run.js");
       runAnalyze(file, opts, (s) => process.stdout.write(s));
     });
 }
@@ -92,74 +76,4 @@ export function exitQuietlyOnClosedPipe(): void {
     if (e.code === "EPIPE") process.exit(0);
     throw e;
   });
-}
-
-function diagnoseOptions(opts: AnalyzeOpts): DiagnoseOptions {
-  let kernel: DiagnoseOptions["kernel"];
-  if (opts.kernel !== undefined) {
-    kernel = parseKernelVersion(opts.kernel);
-    if (!kernel) throw new UsageError(`--kernel ${JSON.stringify(opts.kernel)}: expected a version such as 6.18 or 5.10`, "--kernel", opts.kernel);
-  }
-  if (opts.deadline !== undefined && !(opts.deadline > 0)) throw new UsageError("--deadline must be more than 0", "--deadline", String(opts.deadline));
-  return { deadlineSec: opts.deadline, kernel };
-}
-
-/** Connections the filters keep (tcp/ filters too; this keeps the report honest if it did not). */
-function keep(d: Diagnosed, opts: AnalyzeOpts): boolean {
-  const c = d.evidence;
-  if (opts.stream !== undefined && c.stream !== opts.stream) return false;
-  if (opts.port !== undefined && c.client.port !== opts.port && c.server.port !== opts.port) return false;
-  if (opts.host !== undefined && c.client.addr !== opts.host && c.server.addr !== opts.host) return false;
-  return true;
-}
-
-function progressReporter(file: string): ((read: number, total: number) => void) | undefined {
-  if (file === "-" || !process.stderr.isTTY) return undefined;
-  let size = 0;
-  try {
-    size = statSync(file).size;
-  } catch {
-    return undefined; // analyzeCapture reports the open error
-  }
-  if (size < PROGRESS_MIN_BYTES) return undefined;
-  let last = 0;
-  return (read, total) => {
-    const now = Date.now();
-    if (now - last < 200) return;
-    last = now;
-    const t = total > 0 ? total : size;
-    process.stderr.write(`\ranalysing ${file}: ${Math.floor((100 * read) / t)} % (${(read / 1e6).toFixed(0)} / ${(t / 1e6).toFixed(0)} MB)`);
-  };
-}
-
-/** `label` is how the input is named in the output (default: the path as given). */
-export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) => void, label = file): void {
-  const dopts = diagnoseOptions(opts);
-  const progress = progressReporter(file);
-  const lines = opts.packets ? new PacketLineWriter(write) : null;
-  const result = analyzeCapture(file, {
-    stream: opts.stream,
-    port: opts.port,
-    host: opts.host,
-    onPacket: lines ? (fields: object) => lines.push(fields) : undefined,
-    onProgress: progress,
-  });
-  if (progress) process.stderr.write("\r\x1b[K");
-
-  if (lines) {
-    lines.flush();
-  } else {
-    const all = diagnoseAll(result.connections, dopts).filter((d) => keep(d, opts));
-    const top = opts.all ? all.length : (opts.top ?? (opts.json ? all.length : DEFAULT_TOP));
-    const input = { source: label, result, shown: all.slice(0, top), total: all.length, deadlineSec: opts.deadline };
-    write(opts.json ? renderAnalyzeJson(input) : renderAnalyzeText(input, style(process.stdout)));
-  }
-
-  const s = style(process.stderr);
-  for (const w of result.warnings) process.stderr.write(s.yellow(`tcpwin analyze: warning: ${issueText(w)}`) + "\n");
-  if (result.error) {
-    throw new CaptureUnreadableError(
-      `${label === "-" ? "stdin" : label}: ${issueText(result.error)} (analysed ${result.packets} packets read before it)`,
-    );
-  }
 }

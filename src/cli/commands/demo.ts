@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { exitQuietlyOnClosedPipe, runAnalyze } from "./analyze.js";
+import { exitQuietlyOnClosedPipe } from "./analyze.js";
 import { durationArg } from "../options.js";
 
 /** dist/cli/commands/demo.js and src/cli/commands/demo.ts are both three levels below the package root. */
@@ -30,8 +30,9 @@ export function registerDemo(program: Command): void {
     )
     .option("--json", "print the analysis as JSON")
     .option("--deadline <time>", "the time the 100 KiB should take (default: 148 ms, the incident's 3 s for 2 MB scaled down)", durationArg)
-    .action((opts: { json?: boolean; deadline?: number }) => {
+    .action(async (opts: { json?: boolean; deadline?: number }) => {
       exitQuietlyOnClosedPipe();
+      const { runAnalyze } = await import("./analyze-run.js");
       if (!opts.json) {
         process.stdout.write(
           "Bundled capture: 102 400 bytes sent over a 1.66 ms link to a receiver that set SO_RCVBUF=1024\n" +

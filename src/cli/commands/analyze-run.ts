@@ -1,0 +1,97 @@
+/**
+ * @module cli/commands/analyze-run
+ * The run behind `tcpwin analyze` (cli/commands/analyze defines its options and imports this
+ * module only when the command runs): analyse, diagnose, render, report warnings and errors.
+ */
+import { statSync } from "node:fs";
+import { TcpwinError, UsageError } from "../../errors.js";
+import { diagnoseAll, type DiagnoseOptions, type Diagnosed } from "../../diagnose/index.js";
+import { parseKernelVersion } from "../../model/index.js";
+import { analyzeCapture } from "../../tcp/index.js";
+import { renderAnalyzeJson } from "../../report/analyze-json.js";
+import { renderAnalyzeText } from "../../report/analyze-text.js";
+import { issueText } from "../../report/analyze-types.js";
+import { PacketLineWriter } from "../../report/packet-lines.js";
+import { style } from "../style.js";
+import { DEFAULT_TOP, type AnalyzeOpts } from "./analyze.js";
+
+/** Below this file size a progress line would only flicker. */
+const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
+
+/** The input could not be read to the end; what was read has been printed. */
+export class CaptureUnreadableError extends TcpwinError {
+  override readonly name = "CaptureUnreadableError";
+  constructor(message: string) {
+    super("capture_unreadable", message);
+  }
+}
+
+function diagnoseOptions(opts: AnalyzeOpts): DiagnoseOptions {
+  let kernel: DiagnoseOptions["kernel"];
+  if (opts.kernel !== undefined) {
+    kernel = parseKernelVersion(opts.kernel);
+    if (!kernel) throw new UsageError(`--kernel ${JSON.stringify(opts.kernel)}: expected a version such as 6.18 or 5.10`, "--kernel", opts.kernel);
+  }
+  if (opts.deadline !== undefined && !(opts.deadline > 0)) throw new UsageError("--deadline must be more than 0", "--deadline", String(opts.deadline));
+  return { deadlineSec: opts.deadline, kernel };
+}
+
+/** Connections the filters keep (tcp/ filters too; this keeps the report honest if it did not). */
+function keep(d: Diagnosed, opts: AnalyzeOpts): boolean {
+  const c = d.evidence;
+  if (opts.stream !== undefined && c.stream !== opts.stream) return false;
+  if (opts.port !== undefined && c.client.port !== opts.port && c.server.port !== opts.port) return false;
+  if (opts.host !== undefined && c.client.addr !== opts.host && c.server.addr !== opts.host) return false;
+  return true;
+}
+
+function progressReporter(file: string): ((read: number, total: number) => void) | undefined {
+  if (file === "-" || !process.stderr.isTTY) return undefined;
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return undefined; // analyzeCapture reports the open error
+  }
+  if (size < PROGRESS_MIN_BYTES) return undefined;
+  let last = 0;
+  return (read, total) => {
+    const now = Date.now();
+    if (now - last < 200) return;
+    last = now;
+    const t = total > 0 ? total : size;
+    process.stderr.write(`\ranalysing ${file}: ${Math.floor((100 * read) / t)} % (${(read / 1e6).toFixed(0)} / ${(t / 1e6).toFixed(0)} MB)`);
+  };
+}
+
+/** `label` is how the input is named in the output (default: the path as given). */
+export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) => void, label = file): void {
+  const dopts = diagnoseOptions(opts);
+  const progress = progressReporter(file);
+  const lines = opts.packets ? new PacketLineWriter(write) : null;
+  const result = analyzeCapture(file, {
+    stream: opts.stream,
+    port: opts.port,
+    host: opts.host,
+    onPacket: lines ? (fields: object) => lines.push(fields) : undefined,
+    onProgress: progress,
+  });
+  if (progress) process.stderr.write("\r\x1b[K");
+
+  if (lines) {
+    lines.flush();
+  } else {
+    const all = diagnoseAll(result.connections, dopts).filter((d) => keep(d, opts));
+    const top = opts.all ? all.length : (opts.top ?? (opts.json ? all.length : DEFAULT_TOP));
+    const input = { source: label, result, shown: all.slice(0, top), total: all.length, deadlineSec: opts.deadline };
+    write(opts.json ? renderAnalyzeJson(input) : renderAnalyzeText(input, style(process.stdout)));
+  }
+
+  const s = style(process.stderr);
+  for (const w of result.warnings) process.stderr.write(s.yellow(`tcpwin analyze: warning: ${issueText(w)}`) + "\n");
+  if (result.error) {
+    throw new CaptureUnreadableError(
+      `${label === "-" ? "stdin" : label}: ${issueText(result.error)} (analysed ${result.packets} packets read before it)`,
+    );
+  }
+}
