@@ -73,3 +73,5 @@ export const prctl = lib.func("int prctl(int option, unsigned long a2, unsigned 
 export const gettid = lib.func("int gettid()");
 /** sched_setscheduler(tid, policy, &param): param is a Buffer holding struct sched_param {int prio}. */
 export const sched_setscheduler = lib.func("int sched_setscheduler(int pid, int policy, const void *param)");
+/** sched_setaffinity(tid, cpusetsize, mask): mask is a Buffer holding a cpu_set_t bitmask. */
+export const sched_setaffinity = lib.func("int sched_setaffinity(int pid, uintptr_t cpusetsize, const void *mask)");

@@ -6,6 +6,7 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { UsageError } from "../../errors.js";
 import { formatBytes, formatMs, formatRate, parseInteger, parseSize } from "../../model/index.js";
 import { BulkServer } from "../../lab/bulk/server.js";
@@ -238,6 +239,7 @@ interface LinkCliOpts {
   serverWait: number;
   report?: string;
   spinUs: number;
+  cpu?: number;
 }
 
 function registerLink(lab: Command): void {
@@ -266,6 +268,7 @@ function registerLink(lab: Command): void {
     .addOption(new Option("--server-wait <time>", "longest wait for the server's TCP listener").argParser(durationArg).default(5, "5s"))
     .option("--report <file>", "write the link's settings and per-direction counters as JSON")
     .addOption(new Option("--spin-us <us>", "busy-wait this long before each release (timing precision vs CPU)").argParser(intArg(0, 5000)).default(200))
+    .addOption(new Option("--cpu <n>", "pin the forwarding thread to this CPU (pin your commands there too, e.g. with taskset)").argParser(intArg(0, 4095)))
     .addHelpText(
       "after",
       `
@@ -290,6 +293,7 @@ Examples:
         pcapPath: o.pcap,
         pcapSide: o.pcapSide,
         spinUs: o.spinUs,
+        cpu: o.cpu,
       };
       const link = await LabLink.create(opts);
       const unguard = guardLink(link, (sig) => process.stderr.write(`tcpwin lab link: ${sig}: link removed\n`));
@@ -350,6 +354,8 @@ function registerValidate(lab: Command): void {
     .addOption(new Option("--rtt-tolerance <fraction>", "allowed emulator RTT error").argParser(lossArg).default(0.05))
     .option("--no-iperf3", "skip the iperf3 RTT check")
     .option("--realtime", "run lab serve/send SCHED_FIFO (chrt -f 5) against other load on the machine")
+    .addOption(new Option("--busy-poll <time>", "lab serve --busy-poll: the receiver spins instead of sleeping (best on an otherwise idle machine)").argParser(durationArg).default(0))
+    .addOption(new Option("--cpu <n>", "pin the forwarder, lab serve and lab send to this CPU (-1: no pinning; default: the last CPU)").argParser(intArg(-1, 4095)))
     .option("--json", "one JSON document: cells (one object per cell) and rtt_checks")
     .addHelpText(
       "after",
@@ -373,6 +379,8 @@ Examples:
         rttTolerance: number;
         iperf3: boolean;
         realtime?: boolean;
+        busyPoll: number;
+        cpu?: number;
         json?: boolean;
       }) => {
         let cells: GridCell[];
@@ -400,6 +408,8 @@ Examples:
             tolerance: o.tolerance,
             selfCommand,
             realtimeApps: o.realtime === true,
+            busyPollMs: o.busyPoll * 1000,
+            cpu: o.cpu ?? availableParallelism() - 1,
             onProgress: (l) => process.stderr.isTTY && process.stderr.write(`${l}\r`),
             onCell: (r) => {
               if (!o.json) process.stdout.write(validateRow(r, o.rttTolerance, st));

@@ -24,6 +24,8 @@ export interface ForwarderConfig {
   spinUs: number;
   /** SCHED_FIFO priority for the worker thread (1–99), 0 = normal scheduling. */
   realtime: number;
+  /** CPU to pin the worker thread to, -1 = no pinning. */
+  cpu: number;
   ctrl: SharedArrayBuffer;
   stats: SharedArrayBuffer;
 }

@@ -60,6 +60,8 @@ export interface LinkOptions {
   spinUs?: number;
   /** SCHED_FIFO priority of the forwarding thread (default 10; 0 = normal scheduling). */
   realtime?: number;
+  /** Pin the forwarding thread to this CPU (undefined = no pinning). */
+  cpu?: number | undefined;
 }
 
 export interface LinkInfo {
@@ -195,6 +197,7 @@ export class LabLink {
       pcapSide: opts.pcapSide ?? "a",
       spinUs: opts.spinUs ?? 200,
       realtime: opts.realtime ?? 10,
+      cpu: opts.cpu ?? -1,
     });
   }
 
