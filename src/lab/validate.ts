@@ -246,22 +246,23 @@ export interface RttCheck {
 }
 
 /** iperf3 through a link of `rttMs`: its -J mean_rtt (µs, from tcp_info srtt samples) vs configured. */
-export async function iperf3RttCheck(rttMs: number, tolerance: number, prefix?: string, guard?: (link: LabLink) => () => void): Promise<RttCheck> {
+export async function iperf3RttCheck(rttMs: number, tolerance: number, prefix?: string, guard?: (link: LabLink) => () => void, cpu = -1): Promise<RttCheck> {
   const out: RttCheck = { rtt_ms: rttMs, tool: "iperf3", mean_rtt_ms: null, min_rtt_ms: null, error: null, pass: null };
   if (spawnSync("iperf3", ["--version"]).error) {
     out.failure = "iperf3 is not installed";
     return out;
   }
-  const link = await LabLink.create({ rttMs, mtu: 1500, prefix });
+  const link = await LabLink.create({ rttMs, mtu: 1500, prefix, cpu: cpu >= 0 ? cpu : undefined });
+  const pin = cpu >= 0 ? ["taskset", "-c", String(cpu)] : [];
   const unguard = guard?.(link);
   try {
-    const server = link.spawnArgv("b", ["iperf3", "-s", "-1", "-p", "5299"], { stdio: "ignore" });
+    const server = link.spawnArgv("b", [...pin, "iperf3", "-s", "-1", "-p", "5299"], { stdio: "ignore" });
     await waitListener(link, server, 5000);
     // Paced (SO_MAX_PACING_RATE via --fq-rate, BBR where the kernel has it): no window-sized bursts
     // queue in the forwarder, and a bulk receiver ACKs every second segment from softirq. Sparse
     // traffic would be worse: its lone segments are ACKed only when the iperf3 server wakes up.
     const cc = /\bbbr\b/.test(readFileSync("/proc/sys/net/ipv4/tcp_available_congestion_control", "utf8")) ? ["-C", "bbr"] : [];
-    const client = link.spawnArgv("a", ["iperf3", "-c", link.info.addr_b, "-p", "5299", "-t", "3", "--fq-rate", "200M", ...cc, "-J"], { stdio: "pipe" });
+    const client = link.spawnArgv("a", [...pin, "iperf3", "-c", link.info.addr_b, "-p", "5299", "-t", "3", "--fq-rate", "200M", ...cc, "-J"], { stdio: "pipe" });
     const res = await collect(client);
     await link.stopChild(server);
     const j = JSON.parse(res.stdout) as { end?: { streams?: { sender?: { mean_rtt?: number; min_rtt?: number } }[] }; error?: string };

@@ -421,7 +421,7 @@ Examples:
         if (o.iperf3) {
           const rtts = [...new Set(cells.map((c) => c.rttMs))];
           for (const rtt of rtts) {
-            const c = await iperf3RttCheck(rtt, o.rttTolerance, undefined, guard);
+            const c = await iperf3RttCheck(rtt, o.rttTolerance, undefined, guard, o.cpu ?? availableParallelism() - 1);
             rttChecks.push(c);
           }
         }
