@@ -4,10 +4,15 @@
  * record, run the TCP analysis, return per-connection evidence plus what went wrong reading.
  * Synchronous; memory is bounded by the reader's buffer plus per-connection state.
  *
+ * Big regular files on a machine with a second CPU are read and decoded on a worker thread
+ * (capture/decoded-ring) so reading overlaps the analysis; results are the same either way
+ * (TCPWIN_READ_WORKER=0 or 1 forces the choice; `readWorker` in the options too).
+ *
  * Filters (`stream`, `port`, `host`) choose which connections are reported and which packets reach
  * `onPacket`; every packet is still analysed, because stream numbers depend on all of them.
  */
 import { decodeTcpPacket, DecodeResult, ipv4ToString, ipv6ToString } from "../capture/decode.js";
+import { DecodedRing, readWorkerWanted } from "../capture/decoded-ring.js";
 import { openCapture } from "../capture/open.js";
 import { PacketRef, TcpPacket } from "../capture/packet.js";
 import type { CaptureWarning } from "../capture/reader-types.js";
@@ -30,6 +35,13 @@ export interface AnalyzeOptions {
    * is 0 when unknown (tcp/ does not stat files; the caller knows the size if it wants a percentage).
    */
   onProgress?: ((bytesRead: number, totalBytes: number) => void) | undefined;
+  /** Read and decode on a worker thread: default for regular files ≥ 32 MB with ≥ 2 CPUs. */
+  readWorker?: boolean | undefined;
+  /**
+   * A reader thread already started on `source` (capture/decoded-ring startDecodedRing), so its
+   * start-up overlapped the caller's; used instead of starting one, and closed at the end.
+   */
+  decoded?: DecodedRing | null | undefined;
 }
 
 export interface DecodeCounts {
@@ -76,15 +88,13 @@ function selector(opts: AnalyzeOptions): ((c: Conversation) => boolean) | undefi
 }
 
 export function analyzeCapture(source: string, opts: AnalyzeOptions = {}): AnalysisResult {
+  if (opts.decoded) return analyzeDecoded(opts.decoded, opts);
+  if (readWorkerWanted(source, opts.readWorker)) return analyzeDecoded(new DecodedRing(source), opts);
   const reader = openCapture(source);
-  const onPacket = opts.onPacket;
-  const analyzer = new TcpAnalyzer({
-    onResult: onPacket ? (r) => onPacket(packetFields(r)) : undefined,
-    select: selector(opts),
-  });
+  const analyzer = newAnalyzer(opts);
   const pkt = new PacketRef();
   const seg = new TcpPacket();
-  const skipped: DecodeCounts = { notIp: 0, notTcp: 0, ipFragment: 0, malformed: 0, unsupportedLinkType: 0, truncated: 0 };
+  const skipped = noneSkipped();
   const progress = opts.onProgress;
   let packets = 0;
   let tcp = 0;
@@ -128,5 +138,63 @@ export function analyzeCapture(source: string, opts: AnalyzeOptions = {}): Analy
     durationS: packets > 0 ? lastSec - firstSec + (lastNsec - firstNsec) / 1e9 : 0,
     format: reader.format,
     skipped,
+  };
+}
+
+function newAnalyzer(opts: AnalyzeOptions): TcpAnalyzer {
+  const onPacket = opts.onPacket;
+  return new TcpAnalyzer({
+    onResult: onPacket ? (r) => onPacket(packetFields(r)) : undefined,
+    select: selector(opts),
+  });
+}
+
+function noneSkipped(): DecodeCounts {
+  return { notIp: 0, notTcp: 0, ipFragment: 0, malformed: 0, unsupportedLinkType: 0, truncated: 0 };
+}
+
+/**
+ * analyzeCapture with reading and decoding on a worker thread (capture/decoded-ring). Only TCP
+ * segments come through the ring; the worker counts the rest and reports first/last timestamps.
+ * The loop has no branch a late packet takes first (see decoded-ring): the compiled loop stays.
+ */
+function analyzeDecoded(ring: DecodedRing, opts: AnalyzeOptions): AnalysisResult {
+  const analyzer = newAnalyzer(opts);
+  const seg = new TcpPacket();
+  const progress = opts.onProgress;
+  let final;
+  try {
+    const first = ring.firstTs();
+    if (first) analyzer.setTimeBase(first.sec, first.nsec);
+    let tcp = 0;
+    while (ring.next(seg)) {
+      analyzer.onSegment(seg);
+      if (progress !== undefined && (++tcp & 0x3fff) === 0) progress(ring.bytesRead, 0);
+    }
+    final = ring.result();
+  } finally {
+    ring.close();
+  }
+  if (progress !== undefined) progress(final.bytesRead, 0);
+  const n = (rc: number) => final.byCode[rc] ?? 0;
+  const packets = final.packets;
+  return {
+    connections: analyzer.finish(),
+    packets,
+    tcpPackets: n(DecodeResult.ok),
+    warnings: final.warnings,
+    error: final.error,
+    firstTs: packets > 0 ? { sec: final.firstSec, nsec: final.firstNsec } : null,
+    durationS: packets > 0 ? final.lastSec - final.firstSec + (final.lastNsec - final.firstNsec) / 1e9 : 0,
+    format: final.format,
+    skipped: {
+      notIp: n(DecodeResult.notIp),
+      notTcp: n(DecodeResult.notTcp),
+      ipFragment: n(DecodeResult.ipFragment),
+      malformed: n(DecodeResult.malformed),
+      unsupportedLinkType: n(DecodeResult.unsupportedLinkType),
+      // Everything else (truncated, and any code added later) as the in-thread loop counts it.
+      truncated: final.byCode.reduce((a, c, rc) => (rc > DecodeResult.unsupportedLinkType ? a + c : a), 0),
+    },
   };
 }

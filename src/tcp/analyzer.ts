@@ -369,7 +369,9 @@ function classify(s: HalfFlow, r: HalfFlow): void {
  * few fields that only grow wide on long transfers, makes those changes before compilation.
  */
 function settleShapes(): void {
-  const an = new TcpAnalyzer({ onResult: () => {} });
+  // Sweeping often here gives onSegment's sweep call feedback (the first real sweep comes after
+  // 65536 segments, deep inside the compiled loop); superseded conversations get evicted on the way.
+  const an = new TcpAnalyzer({ onResult: () => {}, sweepEvery: 16 });
   const p = new TcpPacket();
   let ns = 0;
   const send = (fromA: boolean, seq: number, ack: number, flags: number, win: number, len: number, sack = 0) => {
@@ -418,12 +420,15 @@ function settleShapes(): void {
     send(true, a + 8999, b, TCP_ACK, 100, 0); // keep-alive
     send(false, b, a + 9000, TCP_ACK, 0, 0);
     send(false, b, a + 9000, TCP_ACK, 20, 0); // window update
+    send(false, b, a + 9000, TCP_ACK, 8, 0);
+    send(true, a + 9000, b, TCP_ACK, 100, 8 << 7); // window full (scaled rounds)
     ns += 500_000_000;
     send(true, a + 7000, b, TCP_ACK, 100, 1000); // retransmission
     send(false, b, a + 9000, TCP_ACK | TCP_FIN, 30, 0);
     send(true, a + 9000, b + 1, TCP_ACK | (round % 2 ? TCP_RST : TCP_FIN), 100, 0);
   }
   for (const c of an["conversations"]) {
+    if (c === EVICTED) continue;
     c.endNs = c.startNs = c.firstRttNs = c.mruSynNs = 2 ** 40 + 0.5;
     for (const h of c.dirs) {
       h.bytesSent = h.packets = h.dataSegments = 2 ** 40 + 0.5;

@@ -211,7 +211,9 @@ export function analyzeSequence(
       let delivered = rev.sackR0 - rev.sackL0;
       if (rev.numSack > 1) delivered += rev.sackR1 - rev.sackL1;
       if (rev.numSack > 2) delivered += rev.sackR2 - rev.sackL2;
-      inFlight = (inFlight - delivered) >>> 0;
+      // int32, not uint32: the same test below (a wrapped value fails it either way), but a
+      // negative difference stays a small integer instead of deoptimising the compiled code.
+      inFlight = (inFlight - delivered) | 0;
     }
     if (inFlight > 0 && inFlight < 2_000_000_000) r.bytesInFlight = flags & SF ? inFlight - 1 : inFlight;
   }

@@ -63,3 +63,15 @@ export class Sketch {
     return st;
   }
 }
+
+// Give add()'s decimation branch type feedback at load: the real first decimation comes after
+// 2048 values, when the analysis loop is already compiled, and would deoptimise it there.
+{
+  // Both element kinds the analysis produces: integers (windows, bytes) and doubles (times).
+  const ints = new Sketch();
+  const doubles = new Sketch();
+  for (let i = 0; i <= 3 * CAP; i++) {
+    ints.add(i);
+    doubles.add(i + 0.5);
+  }
+}

@@ -4,6 +4,7 @@
  * module only when the command runs): analyse, diagnose, render, report warnings and errors.
  */
 import { statSync } from "node:fs";
+import type { DecodedRing } from "../../capture/decoded-ring.js";
 import { TcpwinError, UsageError } from "../../errors.js";
 import { diagnoseAll, type DiagnoseOptions, type Diagnosed } from "../../diagnose/index.js";
 import { parseKernelVersion } from "../../model/index.js";
@@ -65,7 +66,8 @@ function progressReporter(file: string): ((read: number, total: number) => void)
 }
 
 /** `label` is how the input is named in the output (default: the path as given). */
-export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) => void, label = file): void {
+/** `decoded`: a reader thread already started on `file` (see capture/decoded-ring), or null. */
+export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) => void, label = file, decoded: DecodedRing | null = null): void {
   const dopts = diagnoseOptions(opts);
   const progress = progressReporter(file);
   const lines = opts.packets ? new PacketLineWriter(write) : null;
@@ -75,6 +77,7 @@ export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) =
     host: opts.host,
     onPacket: lines ? (fields: object) => lines.push(fields) : undefined,
     onProgress: progress,
+    decoded,
   });
   if (progress) process.stderr.write("\r\x1b[K");
 
