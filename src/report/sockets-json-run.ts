@@ -17,7 +17,9 @@ import { ByteSink, SocketJsonWriter } from "./sockets-json.js";
 /** Batches (≈ 32 KiB each) formatted here before a worker is worth its start-up. */
 const WORKER_AFTER_BATCHES = 500;
 /** Sockets in use (TCP) from which the worker starts right away. */
-const WORKER_AFTER_SOCKETS = 200_000;
+const WORKER_AFTER_SOCKETS = 50_000;
+/** Batches the worker may have unfinished before this thread formats the next one itself. */
+const IN_FLIGHT = 2;
 
 /** At least one CPU idle over the last minute (load average below CPUs − 1). */
 function coreIdle(): boolean {
@@ -46,7 +48,7 @@ export interface JsonRunResult {
 /**
  * Stream `tcpwin sockets --json` to `write`. On a big dump, with a CPU idle (`parallel` unset), or
  * when `parallel` is true (and when no owner lookup or address
- * filter needs this thread), two of every three reply batches go to a worker thread that formats
+ * filter needs this thread), reply batches go to a worker thread whenever it has caught up; it formats
  * them in parallel while this thread keeps receiving; its chunks are written at the end, then "]".
  * The array's order is then not the kernel's order (JSON consumers should not rely on it anyway).
  */
@@ -68,6 +70,9 @@ export async function writeSocketsJson(
   // Copies of what the worker got: formatted here if the worker fails (its output is written
   // only after it succeeded, so a failure never leaves half an array behind).
   const handedOff: Uint8Array[] = [];
+  // Batches sent to the worker, and (shared, counted by the worker) batches it has formatted.
+  let sent = 0;
+  const progress = new Int32Array(new SharedArrayBuffer(4));
   let done: Promise<{ count: number; errors: DiagDecodeError[] }> | undefined;
   const boot = (): boolean => {
     if (worker) return true;
@@ -78,7 +83,7 @@ export async function writeSocketsJson(
       failed = e;
       return false;
     }
-    worker.postMessage({ init: machine });
+    worker.postMessage({ init: machine, progress: progress.buffer });
     const wk = worker;
     done = new Promise((resolve, reject) => {
       wk.on("message", (m: { chunk?: ArrayBuffer; len?: number; done?: boolean; count?: number; errors?: DiagDecodeError[] }) => {
@@ -97,9 +102,14 @@ export async function writeSocketsJson(
       ? undefined
       : (buf: Uint8Array, n: number): boolean => {
           batches++;
-          // This thread keeps one batch in three (it also receives); the first object is always ours.
-          if (w === undefined || w.count === 0 || (!worker && batches < after) || batches % 3 === 0) return false;
+          // The first object is always ours. A batch goes to the worker only when it has caught up
+          // (fewer than IN_FLIGHT of its batches unfinished): the split follows the two threads'
+          // actual speeds (the worker starts cold, the machine may be busy), so this thread never
+          // ends up waiting long for the worker's share, and formats while the worker is busy.
+          if (w === undefined || w.count === 0 || (!worker && batches < after)) return false;
           if (!boot()) return false;
+          if (sent - Atomics.load(progress, 0) >= IN_FLIGHT) return false;
+          sent++;
           // Shared memory: no copy to post, and still ours to format if the worker fails.
           const copy = new Uint8Array(new SharedArrayBuffer(n));
           copy.set(buf.subarray(0, n));

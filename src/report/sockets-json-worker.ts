@@ -4,7 +4,9 @@
  * netlink batches and hands some of them here; this thread formats them with the same
  * SocketJsonWriter and posts finished output chunks back (transferred, not copied). Every
  * object it writes is preceded by ",\n": the main thread writes the array's first object itself.
- * Messages in: {init: MachineLimits} | {batch: Uint8Array over a SharedArrayBuffer, len} | {end: true}.
+ * Messages in: {init: MachineLimits, progress: SharedArrayBuffer} | {batch: Uint8Array over a
+ * SharedArrayBuffer, len} | {end: true}. After each batch it adds 1 to progress[0] (Int32), which the
+ * main thread reads to hand over a batch only when this thread has caught up.
  * Messages out: {chunk: ArrayBuffer, len} | {done: true, count, errors}.
  */
 import { parentPort } from "node:worker_threads";
@@ -12,12 +14,13 @@ import { DiagMsgViewImpl, DumpState, viewDiagBatch, type DiagMsgView } from "../
 import type { MachineLimits } from "../diagnose/live-flags.js";
 import { ByteSink, SocketJsonWriter } from "./sockets-json.js";
 
-type In = { init: MachineLimits } | { batch: Uint8Array; len: number } | { end: true };
+type In = { init: MachineLimits; progress: SharedArrayBuffer } | { batch: Uint8Array; len: number } | { end: true };
 
 if (parentPort) {
   const port = parentPort;
   let writer: SocketJsonWriter | undefined;
   let sink: ByteSink | undefined;
+  let progress: Int32Array<ArrayBufferLike> = new Int32Array(1);
   const state = new DumpState();
   const view = new DiagMsgViewImpl();
   const seen = new Set<number>();
@@ -36,10 +39,12 @@ if (parentPort) {
       }, true);
       writer = new SocketJsonWriter(sink, m.init, undefined);
       writer.count = 1; // never the array's first object
+      progress = new Int32Array(m.progress);
     } else if ("batch" in m) {
       // A batch starts at a message boundary; the dump's own error accounting stays in the main thread.
       state.done = false;
       viewDiagBatch(m.batch, m.len, state, view, each);
+      Atomics.add(progress, 0, 1);
     } else {
       sink!.flush();
       port.postMessage({ done: true, count: writer!.count - 1, errors: state.errors });

@@ -12,7 +12,7 @@ import type { DiagMsgView } from "../kernel/netlink.js";
 import { formatEndpoint } from "../kernel/netlink.js";
 import type { InodeOwners } from "../kernel/proc-fd.js";
 import { commOf } from "../kernel/proc-fd.js";
-import { TCP_INFO_BASE_FIELDS, TCP_INFO_LATER_FIELDS, TCPI_OPT, tcpInfoU64 } from "../kernel/tcp-info.js";
+import { TCP_INFO_BASE_FIELDS, TCP_INFO_LATER_FIELDS, TCPI_OPT } from "../kernel/tcp-info.js";
 import { liveSocketFlags, type LiveSocketFacts, type MachineLimits } from "../diagnose/live-flags.js";
 import { stateName } from "./sockets.js";
 
@@ -25,6 +25,8 @@ const U64_MAX_TEXT = enc.encode(String(U64_MAX));
 /** A growable-by-flushing byte buffer; `flush` hands full chunks to the sink (e.g. writeSync). */
 export class ByteSink {
   buf = new Uint8Array(1 << 20);
+  /** A DataView of `buf` (always the current one): 8-byte stores of key text. */
+  view = new DataView(this.buf.buffer);
   pos = 0;
   /** `handOff`: the sink keeps each flushed buffer (e.g. transfers it to another thread). */
   constructor(
@@ -36,13 +38,19 @@ export class ByteSink {
   room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     this.flush();
-    if (n > this.buf.length) this.buf = new Uint8Array(n);
+    if (n > this.buf.length) {
+      this.buf = new Uint8Array(n);
+      this.view = new DataView(this.buf.buffer);
+    }
   }
   flush(): void {
     if (this.pos > 0) {
       const size = this.buf.length; // read before the sink may transfer (detach) the buffer
       this.sink(this.buf.subarray(0, this.pos));
-      if (this.handOff) this.buf = new Uint8Array(size);
+      if (this.handOff) {
+        this.buf = new Uint8Array(size);
+        this.view = new DataView(this.buf.buffer);
+      }
     }
     this.pos = 0;
   }
@@ -73,26 +81,7 @@ export class ByteSink {
   /** A non-negative integer as JSON writes it. */
   uint(n: number): void {
     if (this.pos + 24 > this.buf.length) this.room(24);
-    if (n >= 0 && n < 4294967296 && n === Math.floor(n)) {
-      this.pos = writeU32(this.buf, this.pos, n);
-      return;
-    }
-    if (n === U64_MAX) {
-      // ~0ULL ("unlimited" max_pacing_rate): common, and String() of it is slow.
-      this.bytes(U64_MAX_TEXT);
-      return;
-    }
-    if (n >= MAX_SAFE || n !== Math.floor(n) || n < 0) {
-      this.ascii(String(n));
-      return;
-    }
-    // 2^32 ≤ n < 2^53: high and low halves in base 1e9.
-    const hi = Math.floor(n / 1e9);
-    const lo = n - hi * 1e9;
-    let p = writeU32(this.buf, this.pos, hi);
-    const buf = this.buf;
-    for (let d = 8, x = lo; d >= 0; d--, x = Math.floor(x / 10)) buf[p + d] = 48 + (x % 10);
-    this.pos = p + 9;
+    this.pos = writeUint(this.buf, this.pos, n);
   }
   /** `key` bytes then an integer: the common pair, one bounds check. */
   kv(key: Uint8Array, n: number): void {
@@ -105,9 +94,29 @@ export class ByteSink {
       this.pos = writeU32(buf, p, n);
       return;
     }
-    this.pos = p;
-    this.uint(n);
+    this.pos = writeUint(buf, p, n);
   }
+}
+
+/** A number as JSON writes it, at p (24 bytes of room); integers in [0, 2^53) without String(). */
+function writeUint(buf: Uint8Array, p: number, n: number): number {
+  if (n >= 0 && n < 4294967296 && n === Math.floor(n)) return writeU32(buf, p, n);
+  if (n === U64_MAX) {
+    // ~0ULL ("unlimited" max_pacing_rate): common, and String() of it is slow.
+    for (let i = 0; i < U64_MAX_TEXT.length; i++) buf[p++] = U64_MAX_TEXT[i]!;
+    return p;
+  }
+  if (n >= MAX_SAFE || n !== Math.floor(n) || n < 0) {
+    const t = String(n);
+    for (let i = 0; i < t.length; i++) buf[p++] = t.charCodeAt(i);
+    return p;
+  }
+  // 2^32 ≤ n < 2^53: high and low halves in base 1e9.
+  const hi = Math.floor(n / 1e9);
+  const lo = n - hi * 1e9;
+  p = writeU32(buf, p, hi);
+  for (let d = 8, x = lo; d >= 0; d--, x = Math.floor(x / 10)) buf[p + d] = 48 + (x % 10);
+  return p + 9;
 }
 
 /** Two ASCII digits per entry: "00".."99". */
@@ -148,10 +157,87 @@ function writeU32(buf: Uint8Array, p: number, n: number): number {
   return p + len;
 }
 
+const AF_INET = 2;
+/** "255.255.255.255:65535" */
+const ENDPOINT_V4_MAX = 21;
+
+/** `a.b.c.d:port` from the 4 address bytes at `at` (network order), as formatEndpoint writes it. */
+function writeEndpointV4(buf: Uint8Array, p: number, dv: DataView, at: number, port: number): number {
+  p = writeU32(buf, p, dv.getUint8(at));
+  buf[p++] = 46;
+  p = writeU32(buf, p, dv.getUint8(at + 1));
+  buf[p++] = 46;
+  p = writeU32(buf, p, dv.getUint8(at + 2));
+  buf[p++] = 46;
+  p = writeU32(buf, p, dv.getUint8(at + 3));
+  buf[p++] = 58;
+  return writeU32(buf, p, port);
+}
+
 const KEY = (name: string) => enc.encode(`,"${name}":`);
-const KIND = { u8: 0, u32: 1, lo4: 2, hi4: 3, bit0: 4, bits12: 5 } as const;
-const BASE = TCP_INFO_BASE_FIELDS.map(([name, off, kind]) => ({ key: KEY(name), off, kind: KIND[kind] as number }));
-const LATER = TCP_INFO_LATER_FIELDS.map(([name, off, size]) => ({ key: KEY(name), off, size }));
+
+/**
+ * The tcp_info part of an object (every base field, then the later fields the kernel sent, then
+ * tcp_info_len) as one straight-line function generated from the field tables at load: each key's
+ * bytes are one or two constant 8-byte stores, each value one DataView read and a digit writer
+ * (kept small: V8 optimises a function only after running it a number of times that grows with
+ * its bytecode size; byte-by-byte key stores made it 28 KB and it stayed unoptimised). That is ~80 of the
+ * ~95 pairs of every socket; the generic per-field loop (a kind switch, a key copy loop and a call
+ * per field) was the largest cost of `sockets --json` at 100 k sockets. Needs INFO_MAX_BYTES of
+ * room at p; returns the new position.
+ */
+type InfoWriter = (buf: Uint8Array, out: DataView, p: number, dv: DataView, ia: number, il: number) => number;
+const INFO_MAX_BYTES = (() => {
+  let n = KEY("tcp_info_len").length + 24 + 8;
+  for (const [name] of TCP_INFO_BASE_FIELDS) n += KEY(name).length + 24;
+  for (const [name] of TCP_INFO_LATER_FIELDS) n += KEY(name).length + 24;
+  return n;
+})();
+const writeTcpInfo: InfoWriter = (() => {
+  // A key's bytes as 8-byte stores of doubles whose bit patterns are the text (ASCII, padded with
+  // spaces: the top byte is < 0x7f, so never a NaN whose payload could change). The last store may
+  // run up to 7 bytes past the key: what follows overwrites them, and INFO_MAX_BYTES has that slack.
+  const f64 = new Float64Array(1);
+  const f64Bytes = new Uint8Array(f64.buffer);
+  const keyStores = (name: string): string => {
+    const k = KEY(name);
+    let code = "";
+    for (let i = 0; i < k.length; i += 8) {
+      f64Bytes.fill(0x20);
+      f64Bytes.set(k.subarray(i, i + 8));
+      code += `out.setFloat64(p + ${i}, ${String(f64[0])}, true); `;
+    }
+    return `${code}p += ${k.length};\n`;
+  };
+  const VALUE: Record<string, (off: number) => string> = {
+    u8: (o) => `dv.getUint8(ia + ${o})`,
+    u32: (o) => `dv.getUint32(ia + ${o}, true)`,
+    lo4: (o) => `dv.getUint8(ia + ${o}) & 15`,
+    hi4: (o) => `dv.getUint8(ia + ${o}) >>> 4`,
+    bit0: (o) => `dv.getUint8(ia + ${o}) & 1`,
+    bits12: (o) => `(dv.getUint8(ia + ${o}) >>> 1) & 3`,
+  };
+  let body = "";
+  // Single digits (most counters of most sockets are 0) inline; the rest through writeU32 (a call:
+  // the function is too big for V8 to inline 80 copies of it).
+  const u32 = (value: string) => `p = writeU32(buf, p, ${value});\n`;
+  for (const [name, off, kind] of TCP_INFO_BASE_FIELDS) body += keyStores(name) + u32(VALUE[kind]!(off));
+  body += "later: {\n";
+  for (const [name, off, size] of TCP_INFO_LATER_FIELDS) {
+    // Fields are in offset order: the first one past the length ends the list.
+    body += `if (${off + size} > il) break later;\n` + keyStores(name);
+    if (size === 8) {
+      body += `lo = dv.getUint32(ia + ${off}, true); hi = dv.getUint32(ia + ${off + 4}, true);\n`;
+      body += `if (hi !== 0) p = writeUint(buf, p, lo + hi * 4294967296); else p = writeU32(buf, p, lo);\n`;
+    } else body += u32(size === 4 ? `dv.getUint32(ia + ${off}, true)` : `dv.getUint16(ia + ${off}, true)`);
+  }
+  body += "}\n" + keyStores("tcp_info_len") + "return writeU32(buf, p, il);\n";
+  const make = new Function("writeU32", "writeUint", `return function writeTcpInfo(buf, out, p, dv, ia, il) {\nlet lo = 0, hi = 0, v = 0;\n${body}};`) as (
+    u32: typeof writeU32,
+    uint: typeof writeUint,
+  ) => InfoWriter;
+  return make(writeU32, writeUint);
+})();
 const SKMEM_KEYS = ["rmem_alloc", "rcvbuf", "wmem_alloc", "sndbuf", "fwd_alloc", "wmem_queued", "optmem", "backlog", "drops"].map((k, i) => enc.encode(`${i === 0 ? "" : ","}"${k}":`));
 const K = {
   state: enc.encode('{"state":"'),
@@ -165,7 +251,6 @@ const K = {
   ownerUnknown: enc.encode(',"owner_unknown":true'),
   rb: KEY("rb"),
   tb: KEY("tb"),
-  infoLen: KEY("tcp_info_len"),
   cong: KEY("cong"),
   shutdown: KEY("shutdown"),
   rqueue: KEY("rqueue"),
@@ -208,9 +293,18 @@ export class SocketJsonWriter {
     o.bytes(K.state);
     o.ascii(st);
     o.bytes(K.local);
-    o.ascii(formatEndpoint(family, v.src, v.sport));
-    o.bytes(K.peer);
-    o.ascii(formatEndpoint(family, v.dst, v.dport));
+    if (family === AF_INET) {
+      // IPv4 endpoints straight from the message bytes (no address string per socket).
+      o.room(2 * ENDPOINT_V4_MAX + K.peer.length);
+      let p = writeEndpointV4(o.buf, o.pos, dv, v.o + 8, v.sport);
+      const kp = K.peer;
+      for (let i = 0; i < kp.length; i++) o.buf[p++] = kp[i]!;
+      o.pos = writeEndpointV4(o.buf, p, dv, v.o + 24, v.dport);
+    } else {
+      o.ascii(formatEndpoint(family, v.src, v.sport));
+      o.bytes(K.peer);
+      o.ascii(formatEndpoint(family, v.dst, v.dport));
+    }
     o.bytes(K.inode);
     const inode = v.inode;
     o.uint(inode);
@@ -247,19 +341,8 @@ export class SocketJsonWriter {
     const ia = v.infoAt;
     const il = v.infoLen;
     if (il > 0) {
-      for (let k = 0; k < BASE.length; k++) {
-        const f = BASE[k]!;
-        const b = dv.getUint8(ia + f.off);
-        const kind = f.kind;
-        o.kv(f.key, kind === 1 ? dv.getUint32(ia + f.off, true) : kind === 0 ? b : kind === 2 ? b & 0x0f : kind === 3 ? b >>> 4 : kind === 4 ? b & 1 : (b >>> 1) & 3);
-      }
-      for (let k = 0; k < LATER.length; k++) {
-        const f = LATER[k]!;
-        if (f.off + f.size > il) break;
-        o.kv(f.key, f.size === 8 ? tcpInfoU64(dv, ia + f.off) : f.size === 4 ? dv.getUint32(ia + f.off, true) : dv.getUint16(ia + f.off, true));
-      }
-      o.bytes(K.infoLen);
-      o.uint(il);
+      o.room(INFO_MAX_BYTES);
+      o.pos = writeTcpInfo(o.buf, o.view, o.pos, dv, ia, il);
     }
     const cong = v.cong;
     if (cong !== undefined) {
