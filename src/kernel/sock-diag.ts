@@ -115,16 +115,25 @@ export function streamTcpSockets(
   /** Return true to take a whole batch elsewhere (another thread); its framing is still followed here. */
   offload?: (buf: Uint8Array, n: number) => boolean,
 ): Omit<DumpResult, "sockets"> {
-  const seen = new Set<number>();
+  // Dedupe by cookie without a heap number per socket: the low 32 bits (as int32, a small integer)
+  // map to the high 32; the rare sockets whose low halves collide are kept as full cookies.
+  const seenLo = new Map<number, number>();
+  const seenFull = new Set<number>();
   let duplicates = 0;
   const view = new DiagMsgViewImpl();
   const each = (v: DiagMsgView): void => {
-    const c = v.cookie;
-    if (seen.has(c)) {
-      duplicates++;
-      return;
+    const lo = v.dv.getInt32(v.o + 44, true);
+    const hi = v.dv.getInt32(v.o + 48, true);
+    const prevHi = seenLo.get(lo);
+    if (prevHi === undefined) seenLo.set(lo, hi);
+    else {
+      const c = v.cookie;
+      if (prevHi === hi || seenFull.has(c)) {
+        duplicates++;
+        return;
+      }
+      seenFull.add(c);
     }
-    seen.add(c);
     onView(v);
   };
   const r = runDump(filter, (buf, n, state) => {

@@ -96,7 +96,7 @@ export async function writeSocketsJson(
     return true;
   };
   // A very big table (from /proc/net/sockstat): start the worker now, so it boots while we receive.
-  if (opts.parallel !== false && q.src?.addr === undefined && q.dst?.addr === undefined && !q.owners && q.pid === undefined && tcpInUse() >= (opts.workerAfterSockets ?? WORKER_AFTER_SOCKETS)) boot();
+  if (opts.parallel !== false && q.src?.addr === undefined && q.dst?.addr === undefined && !q.owners && q.pid === undefined && q.port === undefined && tcpInUse() >= (opts.workerAfterSockets ?? WORKER_AFTER_SOCKETS)) boot();
   const offload =
     opts.parallel === false
       ? undefined

@@ -176,6 +176,24 @@ function writeEndpointV4(buf: Uint8Array, p: number, dv: DataView, at: number, p
 
 const KEY = (name: string) => enc.encode(`,"${name}":`);
 
+// Code generation for the fixed parts of each object. A key's bytes become 8-byte stores of doubles
+// whose bit patterns are the text (ASCII, padded with spaces: the top byte is < 0x7f, so never a
+// NaN whose payload could change). The last store may run up to 7 bytes past the key: what follows
+// overwrites them, and the room asked for has that slack.
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+function keyStores(k: Uint8Array): string {
+  let code = "";
+  for (let i = 0; i < k.length; i += 8) {
+    f64Bytes.fill(0x20);
+    f64Bytes.set(k.subarray(i, i + 8));
+    code += `out.setFloat64(p + ${i}, ${String(f64[0])}, true); `;
+  }
+  return `${code}p += ${k.length};\n`;
+}
+/** Slack past the written bytes that keyStores may touch. */
+const KEY_SLACK = 8;
+
 /**
  * The tcp_info part of an object (every base field, then the later fields the kernel sent, then
  * tcp_info_len) as one straight-line function generated from the field tables at load: each key's
@@ -188,27 +206,12 @@ const KEY = (name: string) => enc.encode(`,"${name}":`);
  */
 type InfoWriter = (buf: Uint8Array, out: DataView, p: number, dv: DataView, ia: number, il: number) => number;
 const INFO_MAX_BYTES = (() => {
-  let n = KEY("tcp_info_len").length + 24 + 8;
+  let n = KEY("tcp_info_len").length + 24 + KEY_SLACK;
   for (const [name] of TCP_INFO_BASE_FIELDS) n += KEY(name).length + 24;
   for (const [name] of TCP_INFO_LATER_FIELDS) n += KEY(name).length + 24;
   return n;
 })();
 const writeTcpInfo: InfoWriter = (() => {
-  // A key's bytes as 8-byte stores of doubles whose bit patterns are the text (ASCII, padded with
-  // spaces: the top byte is < 0x7f, so never a NaN whose payload could change). The last store may
-  // run up to 7 bytes past the key: what follows overwrites them, and INFO_MAX_BYTES has that slack.
-  const f64 = new Float64Array(1);
-  const f64Bytes = new Uint8Array(f64.buffer);
-  const keyStores = (name: string): string => {
-    const k = KEY(name);
-    let code = "";
-    for (let i = 0; i < k.length; i += 8) {
-      f64Bytes.fill(0x20);
-      f64Bytes.set(k.subarray(i, i + 8));
-      code += `out.setFloat64(p + ${i}, ${String(f64[0])}, true); `;
-    }
-    return `${code}p += ${k.length};\n`;
-  };
   const VALUE: Record<string, (off: number) => string> = {
     u8: (o) => `dv.getUint8(ia + ${o})`,
     u32: (o) => `dv.getUint32(ia + ${o}, true)`,
@@ -221,17 +224,17 @@ const writeTcpInfo: InfoWriter = (() => {
   // Single digits (most counters of most sockets are 0) inline; the rest through writeU32 (a call:
   // the function is too big for V8 to inline 80 copies of it).
   const u32 = (value: string) => `p = writeU32(buf, p, ${value});\n`;
-  for (const [name, off, kind] of TCP_INFO_BASE_FIELDS) body += keyStores(name) + u32(VALUE[kind]!(off));
+  for (const [name, off, kind] of TCP_INFO_BASE_FIELDS) body += keyStores(KEY(name)) + u32(VALUE[kind]!(off));
   body += "later: {\n";
   for (const [name, off, size] of TCP_INFO_LATER_FIELDS) {
     // Fields are in offset order: the first one past the length ends the list.
-    body += `if (${off + size} > il) break later;\n` + keyStores(name);
+    body += `if (${off + size} > il) break later;\n` + keyStores(KEY(name));
     if (size === 8) {
       body += `lo = dv.getUint32(ia + ${off}, true); hi = dv.getUint32(ia + ${off + 4}, true);\n`;
       body += `if (hi !== 0) p = writeUint(buf, p, lo + hi * 4294967296); else p = writeU32(buf, p, lo);\n`;
     } else body += u32(size === 4 ? `dv.getUint32(ia + ${off}, true)` : `dv.getUint16(ia + ${off}, true)`);
   }
-  body += "}\n" + keyStores("tcp_info_len") + "return writeU32(buf, p, il);\n";
+  body += "}\n" + keyStores(KEY("tcp_info_len")) + "return writeU32(buf, p, il);\n";
   const make = new Function("writeU32", "writeUint", `return function writeTcpInfo(buf, out, p, dv, ia, il) {\nlet lo = 0, hi = 0, v = 0;\n${body}};`) as (
     u32: typeof writeU32,
     uint: typeof writeUint,
@@ -261,6 +264,31 @@ const K = {
   skmem: enc.encode(',"skmem":{'),
   flags: KEY("flags"),
 };
+
+/**
+ * The queues, timer, cookie and skmem part of an object, generated like writeTcpInfo (the same
+ * bytes the per-pair calls wrote). Needs TAIL_MAX_BYTES of room at p.
+ */
+type TailWriter = (buf: Uint8Array, out: DataView, p: number, rq: number, wq: number, timer: number, retrans: number, cookie: number, dv: DataView, skAt: number, nSk: number) => number;
+const TAIL_MAX_BYTES = [K.rqueue, K.wqueue, K.timer, K.retransTimer, K.cookie, K.skmem, ...SKMEM_KEYS].reduce((n, k) => n + k.length + 24, 1 + KEY_SLACK);
+const writeTail: TailWriter = (() => {
+  let body = "";
+  body += keyStores(K.rqueue) + "p = writeU32(buf, p, rq);\n";
+  body += keyStores(K.wqueue) + "p = writeU32(buf, p, wq);\n";
+  body += keyStores(K.timer) + "p = writeU32(buf, p, timer);\n";
+  body += keyStores(K.retransTimer) + "p = writeU32(buf, p, retrans);\n";
+  body += keyStores(K.cookie) + "p = writeUint(buf, p, cookie);\n";
+  body += "if (nSk > 0) {\n" + keyStores(K.skmem) + "sk: {\n";
+  SKMEM_KEYS.forEach((k, i) => {
+    body += `if (nSk <= ${i}) break sk;\n` + keyStores(k) + `p = writeU32(buf, p, dv.getUint32(skAt + ${i * 4}, true));\n`;
+  });
+  body += "}\nbuf[p++] = 125;\n}\nreturn p;\n";
+  const make = new Function("writeU32", "writeUint", `return function writeTail(buf, out, p, rq, wq, timer, retrans, cookie, dv, skAt, nSk) {\n${body}};`) as (
+    u32: typeof writeU32,
+    uint: typeof writeUint,
+  ) => TailWriter;
+  return make(writeU32, writeUint);
+})();
 
 const congJson = new Map<string, Uint8Array>();
 
@@ -355,23 +383,8 @@ export class SocketJsonWriter {
       o.bytes(K.shutdown);
       o.uint(v.shutdown);
     }
-    o.bytes(K.rqueue);
-    o.uint(v.rqueue);
-    o.bytes(K.wqueue);
-    o.uint(v.wqueue);
-    o.bytes(K.timer);
-    o.uint(v.timer);
-    o.bytes(K.retransTimer);
-    o.uint(v.retrans);
-    o.bytes(K.cookie);
-    o.uint(v.cookie);
-    if (nSk > 0) {
-      o.bytes(K.skmem);
-      for (let k = 0; k < nSk && k < 9; k++) {
-        o.kv(SKMEM_KEYS[k]!, dv.getUint32(v.skmemAt + k * 4, true));
-      }
-      o.ascii("}");
-    }
+    o.room(TAIL_MAX_BYTES);
+    o.pos = writeTail(o.buf, o.view, o.pos, v.rqueue, v.wqueue, v.timer, v.retrans, v.cookie, dv, v.skmemAt, nSk);
     // Flags: the same policy as the text table, from a reused facts object.
     const f = this.facts;
     f.state = st;
