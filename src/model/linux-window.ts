@@ -40,8 +40,10 @@ function kmallocBucket(n: number): number {
  * into page fragments charge more (typically 2048 or 4096 + 256); pass `truesize` for those.
  */
 export function skbTruesize(ipLen: number): number {
+  // The data area (headroom + packet, cache-aligned, + shared info) is one kmalloc; truesize is
+  // that whole allocation (shared info included) plus struct sk_buff.
   const data = Math.ceil((NET_SKB_PAD + ipLen) / 64) * 64 + SKB_SHINFO;
-  return kmallocBucket(data) - SKB_SHINFO + SKB_SHINFO + SKB_STRUCT;
+  return kmallocBucket(data) + SKB_STRUCT;
 }
 
 /** The sender's segment when the peer's largest window is small: tcp_bound_to_half_wnd(). */

@@ -36,8 +36,12 @@ export interface ModelResult {
   window_bytes: number;
   /** Which window the prediction used: "given", "steady" (from --rcvbuf). */
   window_source: "given" | "steady";
+  /** Autotuning: the receive window of the first round (the SYN-ACK's), doubling per round up to window_bytes. */
+  window_initial?: number;
   round_trips: number;
   slow_start_rounds: number;
+  /** Rounds bound by the autotuned receive window still growing. */
+  window_growth_rounds: number;
   bottleneck: Bottleneck;
   throughput_bytes_per_sec: number;
   size_bytes: number;
@@ -79,6 +83,9 @@ export function runModel(req: ModelRequest): ModelResult {
 
   let win: RcvbufWindow | undefined;
   let windowBytes: number;
+  let initialWindow: number | undefined;
+  // Bytes per segment the sender actually sends: the receiver's MSS, or half a tiny SYN-ACK window.
+  let sendSegment = segment;
   if (req.rcvbuf !== undefined) {
     win = rcvbufToWindow({
       requested: req.rcvbuf ?? undefined,
@@ -89,32 +96,55 @@ export function runModel(req: ModelRequest): ModelResult {
       tcpRmem: req.tcpRmem,
     });
     windowBytes = win.windowSteady;
+    sendSegment = win.sendSegment;
     explanation.push(`Linux ${kernelText} (${family} rules${req.kernelSource ? `, ${req.kernelSource}` : ""}):`);
     for (const s of win.steps) explanation.push(`  ${s}`);
-    explanation.push(`  window scale ${win.wscale}; predicting with the steady window ${windowBytes} B (SYN-ACK shows ${win.windowSyn} B)`);
+    if (win.locked) {
+      explanation.push(`  window scale ${win.wscale}; predicting with the steady window ${windowBytes} B (SYN-ACK shows ${win.windowSyn} B)`);
+    } else {
+      // Autotuning: the first round is offered the SYN-ACK's window; it grows while the reader keeps up.
+      initialWindow = win.windowSyn;
+      explanation.push(
+        `  window scale ${win.wscale}; the receive window starts at the SYN-ACK's ${win.windowSyn} B and roughly doubles per round trip ` +
+          `while the reader keeps up (tcp_rcv_space_adjust), up to ${windowBytes} B`,
+      );
+    }
   } else if (req.windowBytes !== undefined) {
     windowBytes = req.windowBytes;
   } else {
     throw new RangeError("runModel needs windowBytes or rcvbuf");
   }
 
-  const p = predictTransfer({ sizeBytes: req.sizeBytes, rttSec: req.rttSec, segment, windowBytes, bandwidthBps: req.bandwidthBps });
+  const p = predictTransfer({
+    sizeBytes: req.sizeBytes,
+    rttSec: req.rttSec,
+    segment: sendSegment,
+    windowBytes,
+    bandwidthBps: req.bandwidthBps,
+    initialWindowBytes: initialWindow,
+  });
   const rttMs = req.rttSec * 1000;
-  const segs = windowBytes / segment;
-  const segText = Number.isInteger(segs) ? ` (${segs} × ${segment})` : "";
-  explanation.push(
-    `size / window × RTT = ${req.sizeBytes} / ${windowBytes}${segText} × ${rttMs} ms = ${p.simpleMs.toFixed(1)} ms`,
-  );
-  explanation.push(
-    `whole round trips: ceil(${req.sizeBytes} / ${windowBytes}) = ${Math.ceil(req.sizeBytes / windowBytes)} × ${rttMs} ms = ${p.ceilMs.toFixed(1)} ms` +
-      (Math.abs(p.ceilMs - p.simpleMs) / Math.max(p.simpleMs, 1e-9) > 0.001 || p.ceilMs - p.simpleMs >= 0.5
-        ? ` (rounding adds ${(p.ceilMs - p.simpleMs).toFixed(1)} ms)`
-        : ""),
-  );
+  const segs = windowBytes / sendSegment;
+  const segText = Number.isInteger(segs) ? ` (${segs} × ${sendSegment})` : "";
+  // The incident's rule (size / window × RTT) is about a fixed window; an autotuned one is not fixed.
+  if (initialWindow === undefined) {
+    explanation.push(
+      `size / window × RTT = ${req.sizeBytes} / ${windowBytes}${segText} × ${rttMs} ms = ${p.simpleMs.toFixed(1)} ms`,
+    );
+    explanation.push(
+      `whole round trips: ceil(${req.sizeBytes} / ${windowBytes}) = ${Math.ceil(req.sizeBytes / windowBytes)} × ${rttMs} ms = ${p.ceilMs.toFixed(1)} ms` +
+        (Math.abs(p.ceilMs - p.simpleMs) / Math.max(p.simpleMs, 1e-9) > 0.001 || p.ceilMs - p.simpleMs >= 0.5
+          ? ` (rounding adds ${(p.ceilMs - p.simpleMs).toFixed(1)} ms)`
+          : ""),
+    );
+  }
   if (p.slowStartRounds > 0) {
     explanation.push(
-      `slow start: cwnd starts at 10 × ${segment} = ${p.initialCwndBytes} B and doubles per round; ${p.slowStartRounds} round(s) before it reaches the window`,
+      `slow start: cwnd starts at 10 × ${sendSegment} = ${p.initialCwndBytes} B and doubles per round; ${p.slowStartRounds} round(s) bound by it before the window is reached`,
     );
+  }
+  if (p.windowGrowthRounds > 0) {
+    explanation.push(`receive-window growth: ${p.windowGrowthRounds} round(s) bound by the autotuned window still growing`);
   }
   if (req.bandwidthBps !== undefined) {
     explanation.push(
@@ -133,14 +163,16 @@ export function runModel(req: ModelRequest): ModelResult {
     ceil_ms: round3(p.ceilMs),
     window_bytes: windowBytes,
     window_source: win ? "steady" : "given",
+    ...(initialWindow !== undefined ? { window_initial: initialWindow } : {}),
     round_trips: p.roundTrips,
     slow_start_rounds: p.slowStartRounds,
+    window_growth_rounds: p.windowGrowthRounds,
     bottleneck: p.bottleneck,
     throughput_bytes_per_sec: Math.round(p.throughputBytesPerSec),
     size_bytes: req.sizeBytes,
     rtt_ms: round3(rttMs),
     mss: req.mss,
-    segment_bytes: segment,
+    segment_bytes: sendSegment,
     timestamps,
     kernel: kernelText,
     kernel_family: family,

@@ -61,3 +61,38 @@ test("runModel with --rcvbuf reports both windows and predicts with the steady o
   assert.equal(typeof r.required_rcvbuf, "number");
   assert.equal(r.deadline_met, false);
 });
+
+test("a growing receive window (autotuning) bounds the rounds while it is below cwnd", () => {
+  // rwnd 8192, 16384, … stays below cwnd 14480, 28960, …: 8192 × (2^k − 1) ≥ 1 MB after k = 8 rounds.
+  const p = predictTransfer({ sizeBytes: 1 << 20, rttSec: 0.01, segment: 1448, windowBytes: 8 << 20, initialWindowBytes: 8192 });
+  assert.equal(p.roundTrips, 8);
+  assert.equal(p.windowGrowthRounds, 8);
+  assert.equal(p.slowStartRounds, 0);
+  assert.equal(p.bottleneck, "slow_start");
+  assert.ok(Math.abs(p.predictedMs - 80) < 1e-9);
+  // The same transfer with the whole window from the start is bound by cwnd alone: 14480 × (2^k − 1) ≥ 1 MB → k = 7.
+  const q = predictTransfer({ sizeBytes: 1 << 20, rttSec: 0.01, segment: 1448, windowBytes: 8 << 20 });
+  assert.equal(q.roundTrips, 7);
+  assert.equal(q.windowGrowthRounds, 0);
+  assert.throws(() => predictTransfer({ sizeBytes: 1, rttSec: 0.01, segment: 1448, windowBytes: 1448, initialWindowBytes: 0 }), RangeError);
+});
+
+test("runModel, kernel default buffer: the window starts at the SYN-ACK's and grows; cwnd is the smaller limit here", () => {
+  const r = runModel({ sizeBytes: 2079208, rttSec: 0.00166, mss: 1448, rcvbuf: null, kernel: { major: 6, minor: 18 } });
+  // tcp_rmem[1] 131072 × 128/256 = 65536 → rounded down to 45 × 1448.
+  assert.equal(r.window_initial, 65160);
+  assert.equal(r.window_bytes, 16777216);
+  // cwnd 14480 · 2^k stays below the receive window 65160 · 2^k: 8 slow-start rounds, as without growth.
+  assert.equal(r.round_trips, 8);
+  assert.equal(r.slow_start_rounds, 8);
+  assert.equal(r.window_growth_rounds, 0);
+  assert.ok(r.explanation.some((l) => /starts at the SYN-ACK's 65160 B/.test(l)), r.explanation.join("\n"));
+});
+
+test("runModel predicts with the segment the sender really sends (half a tiny SYN-ACK window)", () => {
+  const r = runModel({ sizeBytes: 2079208, rttSec: 0.00166, mss: 1448, rcvbuf: 1024, kernel: { major: 6, minor: 18 } });
+  assert.equal(r.window_bytes, 576);
+  assert.equal(r.segment_bytes, 576);
+  assert.ok(r.explanation.some((l) => l.includes("(1 × 576)")), r.explanation.join("\n"));
+  assert.equal(r.round_trips, Math.ceil(2079208 / 576));
+});

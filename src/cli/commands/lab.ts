@@ -459,7 +459,7 @@ function pctSigned(x: number): string {
 function validateHeader(): string {
   return (
     `${"SO_RCVBUF".padStart(9)} ${"RTT ms".padStart(6)} ${"MSS".padStart(5)} ${"window".padStart(7)} ${"snd_wnd".padStart(7)} ${"measured".padStart(10)} ` +
-    `${"predicted".padStart(10)} ${"error".padStart(7)} ${"min_rtt".padStart(8)} ${"srtt".padStart(7)} ${"pred@srtt".padStart(10)} ${"error".padStart(7)}  bound\n`
+    `${"model".padStart(10)} ${"error".padStart(7)} ${"stacks".padStart(9)} ${"model+stk".padStart(10)} ${"error".padStart(7)} ${"min_rtt".padStart(8)}  bound\n`
   );
 }
 
@@ -467,13 +467,16 @@ function validateRow(r: CellResult, rttTol: number, st: ReturnType<typeof style>
   const rb = (r.rcvbuf === null ? "default" : String(r.rcvbuf)).padStart(9);
   if (r.failure) return `${rb} ${String(r.rtt_ms).padStart(6)} ${String(r.mss).padStart(5)}  ${st.red(`failed: ${r.failure}`)}\n`;
   const err = r.error === null ? "?" : pctSigned(r.error);
-  const errS = r.error_srtt === null ? "?" : pctSigned(r.error_srtt);
-  const errCol = r.pass === null ? st.dim(err.padStart(7)) : r.pass ? st.green(err.padStart(7)) : st.red(err.padStart(7));
+  const errK = r.error_stack === null ? "?" : pctSigned(r.error_stack);
+  // The held basis is model + stacks (see lab/validate): colour that one, dim the other.
+  const errCol = r.pass === null ? st.dim(errK.padStart(7)) : r.pass ? st.green(errK.padStart(7)) : st.red(errK.padStart(7));
   const rtt = r.min_rtt_ms === null ? "?" : r.min_rtt_ms.toFixed(3);
   const rttCol = r.rtt_error !== null && Math.abs(r.rtt_error) > rttTol ? st.red(rtt.padStart(8)) : rtt.padStart(8);
   return (
     `${rb} ${String(r.rtt_ms).padStart(6)} ${String(r.mss).padStart(5)} ${String(r.model_window ?? "?").padStart(7)} ${String(r.snd_wnd ?? "?").padStart(7)} ` +
-    `${formatMs(r.measured_ms!).padStart(10)} ${formatMs(r.predicted_ms!).padStart(10)} ${errCol} ${rttCol} ${(r.srtt_ms?.toFixed(3) ?? "?").padStart(7)} ` +
-    `${(r.predicted_srtt_ms === null ? "?" : formatMs(r.predicted_srtt_ms)).padStart(10)} ${st.dim(errS.padStart(7))}  ${r.bottleneck}${r.window_limited ? "" : st.dim(" (not held to tolerance)")}\n`
+    `${formatMs(r.measured_ms!).padStart(10)} ${formatMs(r.predicted_ms!).padStart(10)} ${st.dim(err.padStart(7))} ` +
+    `${(r.link_stack_ms === null ? "?" : formatMs(r.link_stack_ms)).padStart(9)} ${(r.predicted_stack_ms === null ? "?" : formatMs(r.predicted_stack_ms)).padStart(10)} ${errCol} ${rttCol}  ` +
+    `${r.bottleneck}${r.window_limited ? "" : st.dim(" (not held to tolerance)")}\n`
   );
 }
+

@@ -20,7 +20,7 @@ import { connectTunedFd, type SocketTuning, type TuningReport } from "../tuned-s
 import { encodeRequest, MAX_REPLY_JSON, REPLY_HEADER_LEN, REPLY_MAGIC, REQUEST_LEN, type ServerReport } from "./protocol.js";
 import { release } from "node:os";
 
-const CHUNK = 256 * 1024;
+const CHUNK = 64 * 1024;
 const F_GETFL = 3;
 const F_SETFL = 4;
 const O_NONBLOCK = 0o4000;

@@ -41,8 +41,10 @@ export const STAT = {
   lateMaxUs: 7,
   readErrors: 8,
   writeErrors: 9,
+  /** Time spent inside write(2) to the TUN device, µs: the receiving namespace's stack runs there. */
+  writeSumUs: 10,
 } as const;
-export const STAT_STRIDE = 10;
+export const STAT_STRIDE = 11;
 
 export interface DirectionStats {
   packets_in: number;
@@ -56,6 +58,12 @@ export interface DirectionStats {
   late_max_us: number;
   read_errors: number;
   write_errors: number;
+  /**
+   * Total time the forwarder spent in write(2) delivering this direction's packets, µs. A TUN write
+   * runs the receiving stack (and what it sends in response) in the forwarder's thread, so on one
+   * machine this work is serial with the link's delay.
+   */
+  write_us: number;
 }
 
 export function readDirectionStats(stats: Float64Array, base: number): DirectionStats {
@@ -71,5 +79,6 @@ export function readDirectionStats(stats: Float64Array, base: number): Direction
     late_max_us: Math.round(stats[base + STAT.lateMaxUs]! * 10) / 10,
     read_errors: stats[base + STAT.readErrors]!,
     write_errors: stats[base + STAT.writeErrors]!,
+    write_us: Math.round(stats[base + STAT.writeSumUs]! * 10) / 10,
   };
 }
