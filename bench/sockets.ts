@@ -67,8 +67,8 @@ function bundleCli(): string[] {
   const out = `${CACHE}cli.mjs`;
   const esbuild = `${ROOT}node_modules/.bin/esbuild`;
   const args = ["--bundle", "--platform=node", "--format=esm", "--target=node20", "--external:koffi", "--external:commander", "--log-level=error", `--outfile=${out}`];
-  // The --json worker thread is loaded from beside the bundle, as from dist/report/ when built.
-  const w = spawnSync(esbuild, [`${ROOT}src/report/sockets-json-worker.ts`, ...args.filter((a) => !a.startsWith("--outfile")), `--outfile=${CACHE}sockets-json-worker.js`], { encoding: "utf8" });
+  // The --json receiving thread is loaded from beside the bundle, as from dist/kernel/ when built.
+  const w = spawnSync(esbuild, [`${ROOT}src/kernel/sock-diag-worker.ts`, ...args.filter((a) => !a.startsWith("--outfile")), `--outfile=${CACHE}sock-diag-worker.js`], { encoding: "utf8" });
   if (w.status !== 0) throw new Error(`esbuild (worker) failed: ${w.stderr}`);
   let r = spawnSync(esbuild, [`${ROOT}src/cli/entry.ts`, ...args], { encoding: "utf8" });
   if (r.status !== 0) {
@@ -144,7 +144,7 @@ export async function run(): Promise<void> {
       await holdPairs(total / 2);
       const ours = countLines([...cli, "sockets", "--json", "--state", "estab"], (l) => l.startsWith('{"state"') || l.startsWith(',') || l.startsWith('{'));
       const theirs = countLines(["ss", "-tinmH"], (l) => /^\S/.test(l));
-      // Default (a worker thread only when a CPU is idle), and forced to one thread / two threads.
+      // Default (the receiving thread only when a CPU is idle), and forced to one thread / two threads.
       const [t, s] = race([...cli, "sockets", "--json"], ["ss", "-tinmH"]);
       const [t1] = race(["env", "TCPWIN_JSON_WORKER=0", ...cli, "sockets", "--json"], ["ss", "-tinmH"]);
       const [t2] = race(["env", "TCPWIN_JSON_WORKER=1", ...cli, "sockets", "--json"], ["ss", "-tinmH"]);

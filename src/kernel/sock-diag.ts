@@ -32,7 +32,7 @@ const AF_NETLINK = 16;
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 const EINTR = 4;
-const RECV_BUF_BYTES = 1 << 20;
+const RECV_BUF_BYTES = 1 << 20; // = RECV_BATCH_MAX
 
 let recvBuf: Buffer | undefined;
 /** sockaddr_nl { nl_family = AF_NETLINK, nl_pad, nl_pid = 0 (the kernel), nl_groups = 0 }. */
@@ -115,12 +115,24 @@ export function streamTcpSockets(
   /** Return true to take a whole batch elsewhere (another thread); its framing is still followed here. */
   offload?: (buf: Uint8Array, n: number) => boolean,
 ): Omit<DumpResult, "sockets"> {
-  // Dedupe by cookie without a heap number per socket: the low 32 bits (as int32, a small integer)
-  // map to the high 32; the rare sockets whose low halves collide are kept as full cookies.
+  const view = new DiagMsgViewImpl();
+  const d = dedupeByCookie(onView);
+  const r = runDump(filter, (buf, n, state) => {
+    if (offload !== undefined && filter.want === undefined && offload(buf, n)) scanDiagBatch(buf, n, state);
+    else viewDiagBatch(buf, n, state, view, d.each, filter.want);
+  });
+  return { errors: r.errors, duplicates: d.duplicates(), messages: r.messages, bytes: r.bytes };
+}
+
+/**
+ * Drop sockets seen before in this dump (by cookie), without a heap number per socket: the low 32
+ * bits (as int32, a small integer) map to the high 32; the rare sockets whose low halves collide
+ * are kept as full cookies.
+ */
+export function dedupeByCookie(onView: (v: DiagMsgView) => void): { each: (v: DiagMsgView) => void; duplicates: () => number } {
   const seenLo = new Map<number, number>();
   const seenFull = new Set<number>();
   let duplicates = 0;
-  const view = new DiagMsgViewImpl();
   const each = (v: DiagMsgView): void => {
     const lo = v.dv.getInt32(v.o + 44, true);
     const hi = v.dv.getInt32(v.o + 48, true);
@@ -136,12 +148,25 @@ export function streamTcpSockets(
     }
     onView(v);
   };
-  const r = runDump(filter, (buf, n, state) => {
-    if (offload !== undefined && filter.want === undefined && offload(buf, n)) scanDiagBatch(buf, n, state);
-    else viewDiagBatch(buf, n, state, view, each, filter.want);
-  });
-  return { errors: r.errors, duplicates, messages: r.messages, bytes: r.bytes };
+  return { each, duplicates: () => duplicates };
 }
+
+/**
+ * The raw form for another thread (kernel/sock-diag-thread): every reply batch as received, with
+ * its offset in the reply stream, framing followed here (NLMSG_DONE, errors); nothing decoded.
+ * `filter.want` and `filter.onRaw` do not apply. Throws like dumpTcpSockets.
+ */
+export function dumpRawBatches(filter: DumpFilter, onBatch: (buf: Uint8Array, n: number, streamOffset: number) => void): { messages: number; bytes: number } {
+  const r = runDump(filter, (buf, n, state) => {
+    const at = state.streamOffset;
+    scanDiagBatch(buf, n, state);
+    onBatch(buf, n, at);
+  });
+  return { messages: r.messages, bytes: r.bytes };
+}
+
+/** Size of the buffer each reply batch is received into (the most one batch can hold). */
+export const RECV_BATCH_MAX = 1 << 20;
 
 /** Send one request per family (and per port side), feed every reply batch to `handle`. */
 function runDump(filter: DumpFilter, handle: (buf: Buffer, n: number, state: DumpState) => void): { errors: DiagDecodeError[]; messages: number; bytes: number } {

@@ -9,6 +9,7 @@
  * socket that closed in between just has no owner, and one whose process could not be read is
  * marked `owner_unknown`.
  */
+import { streamTcpSocketsThreaded } from "./sock-diag-thread.js";
 import { dumpTcpSockets, streamTcpSockets, type DumpFilter } from "./sock-diag.js";
 import { commOf, mapSocketInodes, type InodeOwners } from "./proc-fd.js";
 import { AF_INET6, formatIPv6, type DiagDecodeError, type DiagMsgView, type DiagSocket } from "./netlink.js";
@@ -118,7 +119,9 @@ export function streamTcpSocketsQuery(
   onView: (v: DiagMsgView, owners: InodeOwners | undefined) => void,
   /** Hand whole reply batches to another thread (only when no address filter applies here). */
   offload?: (buf: Uint8Array, n: number) => boolean,
-): { errors: DiagDecodeError[]; duplicates: number; owners?: OwnerStats } {
+  /** Receive on a worker thread (kernel/sock-diag-thread) when no owner, pid or address filter applies. */
+  threadedRecv = false,
+): { errors: DiagDecodeError[]; duplicates: number; owners?: OwnerStats; threaded?: boolean } {
   const procRoot = q.procRoot ?? "/proc";
   let map: InodeOwners | undefined;
   let want: ((inode: number) => boolean) | undefined;
@@ -137,16 +140,20 @@ export function streamTcpSocketsQuery(
   if (q.families) filter.families = q.families;
   const src = q.src?.addr !== undefined ? q.src : undefined;
   const dst = q.dst?.addr !== undefined ? q.dst : undefined;
-  const r = streamTcpSockets(
-    filter,
-    (v) => {
-      if (src && !addrMatches(v.src, v.family, src)) return;
-      if (dst && !addrMatches(v.dst, v.family, dst)) return;
-      onView(v, map);
-    },
-    src || dst || map ? undefined : offload,
-  );
-  const out: { errors: DiagDecodeError[]; duplicates: number; owners?: OwnerStats } = { errors: r.errors, duplicates: r.duplicates };
+  const threaded = threadedRecv && !src && !dst && !map;
+  const r = threaded
+    ? streamTcpSocketsThreaded(filter, (v) => onView(v, undefined))
+    : streamTcpSockets(
+        filter,
+        (v) => {
+          if (src && !addrMatches(v.src, v.family, src)) return;
+          if (dst && !addrMatches(v.dst, v.family, dst)) return;
+          onView(v, map);
+        },
+        src || dst || map ? undefined : offload,
+      );
+  const out: { errors: DiagDecodeError[]; duplicates: number; owners?: OwnerStats; threaded?: boolean } = { errors: r.errors, duplicates: r.duplicates };
+  if (threaded) out.threaded = true;
   if (map) out.owners = { processes: map.processes, unreadable: map.unreadable, unreadablePids: map.unreadablePids };
   return out;
 }

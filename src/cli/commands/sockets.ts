@@ -170,7 +170,7 @@ export async function runSockets(opts: SocketsOpts): Promise<void> {
   const machine = machineLimits(opts.bandwidth);
   if (opts.json && !opts.getsockopt) {
     // Streamed from the reply bytes: 100 k sockets are ~160 MB of JSON.
-    // TCPWIN_JSON_WORKER=0 / =1: never / always a worker thread (default: when a CPU is idle).
+    // TCPWIN_JSON_WORKER=0 / =1: never / always receive on a worker thread (default: big dump, a CPU idle).
     const env = process.env.TCPWIN_JSON_WORKER;
     const r = await writeSocketsJson(q, machine, writeBytes, env === "0" ? { parallel: false } : env === "1" ? { parallel: true } : {});
     report(r.owners, r.errors, true);
