@@ -341,8 +341,10 @@ function registerValidate(lab: Command): void {
     .description(
       "For each cell, builds a link with that RTT and MTU = MSS + 40 (timestamps off unless --timestamps),\n" +
         "runs `tcpwin lab serve --rcvbuf X` in side B and `tcpwin lab send` in side A, and compares the time\n" +
-        "with the model. Window-limited cells must be within --tolerance. Also checks the emulator's RTT\n" +
-        "as tcp_info min_rtt sees it and as iperf3 -J mean_rtt reports it. Exit 1 if a check fails. Needs root.",
+        "with the model. Window-limited cells must be within --tolerance of the model plus the time the link\n" +
+        "measured inside its TUN writes (\"stacks\": both endpoints' TCP stacks run there, serially, on one\n" +
+        "machine). Also checks the emulator's RTT as tcp_info min_rtt sees it (window-limited cells) and as\n" +
+        "iperf3 -J mean_rtt reports it (light load, receiver ACKs at once). Exit 1 if a check fails. Needs root.",
     )
     .option("--quick", "a 4-cell subset at 1.66 ms (CI)")
     .addOption(new Option("--size <bytes>", "bytes per transfer").argParser(sizeArg).default(INCIDENT_BYTES))
@@ -427,7 +429,10 @@ Examples:
         }
         void active;
         const failedCells = results.filter((r) => r.pass === false || r.failure);
-        const rttFails = results.filter((r) => r.rtt_error !== null && Math.abs(r.rtt_error) > o.rttTolerance);
+        // The RTT is held where the flow leaves the link idle between windows (window-limited cells); a
+        // default-buffer cell's samples also carry its own bursts queued in the forwarder.
+        const rttHeld = results.filter((r) => r.window_limited && r.rtt_error !== null);
+        const rttFails = rttHeld.filter((r) => Math.abs(r.rtt_error!) > o.rttTolerance);
         const iperfFails = rttChecks.filter((c) => c.pass === false);
         const ok = failedCells.length === 0 && rttFails.length === 0 && iperfFails.length === 0;
         if (o.json) {
@@ -437,13 +442,13 @@ Examples:
             process.stdout.write(
               c.failure
                 ? `iperf3 RTT check at ${c.rtt_ms} ms: ${c.failure}\n`
-                : `iperf3 through the link at ${c.rtt_ms} ms: mean_rtt ${c.mean_rtt_ms!.toFixed(3)} ms (${pctSigned(c.error!)}), min_rtt ${c.min_rtt_ms?.toFixed(3) ?? "?"} ms ${c.pass ? st.green("ok") : st.red("OUT")}\n`,
+                : `iperf3 (2 Mbit/s, receiver quickack) through the link at ${c.rtt_ms} ms: mean_rtt ${c.mean_rtt_ms!.toFixed(3)} ms (${pctSigned(c.error!)}), min_rtt ${c.min_rtt_ms?.toFixed(3) ?? "?"} ms ${c.pass ? st.green("ok") : st.red("OUT")}\n`,
             );
           }
           const wl = results.filter((r) => r.window_limited);
           process.stdout.write(
-            `${wl.length} window-limited cells, ${wl.filter((r) => r.pass).length} within ±${o.tolerance * 100}% of the model; ` +
-              `emulator RTT (min_rtt) within ±${o.rttTolerance * 100}% in ${results.length - rttFails.length - results.filter((r) => r.rtt_error === null).length}/${results.length} cells` +
+            `${wl.length} window-limited cells, ${wl.filter((r) => r.pass).length} within ±${o.tolerance * 100}% of model + stacks; ` +
+              `emulator RTT (min_rtt) within ±${o.rttTolerance * 100}% in ${rttHeld.length - rttFails.length}/${rttHeld.length} of them` +
               ` → ${ok ? st.green("PASS") : st.red("FAIL")}\n`,
           );
         }
