@@ -342,8 +342,8 @@ function registerValidate(lab: Command): void {
       "For each cell, builds a link with that RTT and MTU = MSS + 40 (timestamps off unless --timestamps),\n" +
         "runs `tcpwin lab serve --rcvbuf X` in side B and `tcpwin lab send` in side A, and compares the time\n" +
         "with the model. Window-limited cells must be within --tolerance of the model plus the time the link\n" +
-        "measured inside its TUN writes (\"stacks\": both endpoints' TCP stacks run there, serially, on one\n" +
-        "machine). Also checks the emulator's RTT as tcp_info min_rtt sees it (window-limited cells) and as\n" +
+        "measured delivering packets (\"link busy\": both endpoints' TCP stacks run inside its TUN writes,\n" +
+        "serially, on one machine). Also checks the emulator's RTT as tcp_info min_rtt sees it (window-limited cells) and as\n" +
         "iperf3 -J mean_rtt reports it (light load, receiver ACKs at once). Exit 1 if a check fails. Needs root.",
     )
     .option("--quick", "a 4-cell subset at 1.66 ms (CI)")
@@ -429,9 +429,9 @@ Examples:
         }
         void active;
         const failedCells = results.filter((r) => r.pass === false || r.failure);
-        // The RTT is held where the flow leaves the link idle between windows (window-limited cells); a
-        // default-buffer cell's samples also carry its own bursts queued in the forwarder.
-        const rttHeld = results.filter((r) => r.window_limited && r.rtt_error !== null);
+        // min_rtt is held where a sample is the link's round trip and not also a burst's serial
+        // delivery: window-limited cells with at most 4 segments in flight (CellResult.rtt_held).
+        const rttHeld = results.filter((r) => r.rtt_held);
         const rttFails = rttHeld.filter((r) => Math.abs(r.rtt_error!) > o.rttTolerance);
         const iperfFails = rttChecks.filter((c) => c.pass === false);
         const ok = failedCells.length === 0 && rttFails.length === 0 && iperfFails.length === 0;
@@ -447,8 +447,8 @@ Examples:
           }
           const wl = results.filter((r) => r.window_limited);
           process.stdout.write(
-            `${wl.length} window-limited cells, ${wl.filter((r) => r.pass).length} within ±${o.tolerance * 100}% of model + stacks; ` +
-              `emulator RTT (min_rtt) within ±${o.rttTolerance * 100}% in ${rttHeld.length - rttFails.length}/${rttHeld.length} of them` +
+            `${wl.length} window-limited cells, ${wl.filter((r) => r.pass).length} within ±${o.tolerance * 100}% of model + link busy; ` +
+              `emulator RTT (min_rtt) within ±${o.rttTolerance * 100}% in ${rttHeld.length - rttFails.length}/${rttHeld.length} cells with ≤ 4 segments in flight` +
               ` → ${ok ? st.green("PASS") : st.red("FAIL")}\n`,
           );
         }
@@ -464,7 +464,7 @@ function pctSigned(x: number): string {
 function validateHeader(): string {
   return (
     `${"SO_RCVBUF".padStart(9)} ${"RTT ms".padStart(6)} ${"MSS".padStart(5)} ${"window".padStart(7)} ${"snd_wnd".padStart(7)} ${"measured".padStart(10)} ` +
-    `${"model".padStart(10)} ${"error".padStart(7)} ${"stacks".padStart(9)} ${"model+stk".padStart(10)} ${"error".padStart(7)} ${"min_rtt".padStart(8)}  bound\n`
+    `${"model".padStart(10)} ${"error".padStart(7)} ${"link busy".padStart(9)} ${"model+link".padStart(10)} ${"error".padStart(7)} ${"min_rtt".padStart(8)}  bound\n`
   );
 }
 
@@ -472,15 +472,15 @@ function validateRow(r: CellResult, rttTol: number, st: ReturnType<typeof style>
   const rb = (r.rcvbuf === null ? "default" : String(r.rcvbuf)).padStart(9);
   if (r.failure) return `${rb} ${String(r.rtt_ms).padStart(6)} ${String(r.mss).padStart(5)}  ${st.red(`failed: ${r.failure}`)}\n`;
   const err = r.error === null ? "?" : pctSigned(r.error);
-  const errK = r.error_stack === null ? "?" : pctSigned(r.error_stack);
-  // The held basis is model + stacks (see lab/validate): colour that one, dim the other.
+  const errK = r.error_link === null ? "?" : pctSigned(r.error_link);
+  // The held basis is model + link busy (see lab/validate): colour that one, dim the other.
   const errCol = r.pass === null ? st.dim(errK.padStart(7)) : r.pass ? st.green(errK.padStart(7)) : st.red(errK.padStart(7));
   const rtt = r.min_rtt_ms === null ? "?" : r.min_rtt_ms.toFixed(3);
-  const rttCol = r.rtt_error !== null && Math.abs(r.rtt_error) > rttTol ? st.red(rtt.padStart(8)) : rtt.padStart(8);
+  const rttCol = !r.rtt_held ? st.dim(rtt.padStart(8)) : Math.abs(r.rtt_error!) > rttTol ? st.red(rtt.padStart(8)) : st.green(rtt.padStart(8));
   return (
     `${rb} ${String(r.rtt_ms).padStart(6)} ${String(r.mss).padStart(5)} ${String(r.model_window ?? "?").padStart(7)} ${String(r.snd_wnd ?? "?").padStart(7)} ` +
     `${formatMs(r.measured_ms!).padStart(10)} ${formatMs(r.predicted_ms!).padStart(10)} ${st.dim(err.padStart(7))} ` +
-    `${(r.link_stack_ms === null ? "?" : formatMs(r.link_stack_ms)).padStart(9)} ${(r.predicted_stack_ms === null ? "?" : formatMs(r.predicted_stack_ms)).padStart(10)} ${errCol} ${rttCol}  ` +
+    `${(r.link_busy_ms === null ? "?" : formatMs(r.link_busy_ms)).padStart(9)} ${(r.predicted_link_ms === null ? "?" : formatMs(r.predicted_link_ms)).padStart(10)} ${errCol} ${rttCol}  ` +
     `${r.bottleneck}${r.window_limited ? "" : st.dim(" (not held to tolerance)")}\n`
   );
 }

@@ -41,8 +41,8 @@ export const STAT = {
   lateMaxUs: 7,
   readErrors: 8,
   writeErrors: 9,
-  /** Time spent inside write(2) to the TUN device, µs: the receiving namespace's stack runs there. */
-  writeSumUs: 10,
+  /** Time spent delivering packets, µs: write(2) to the TUN device (the receiving namespace's stack runs there) and looking for what it provoked. */
+  deliverSumUs: 10,
 } as const;
 export const STAT_STRIDE = 11;
 
@@ -59,11 +59,13 @@ export interface DirectionStats {
   read_errors: number;
   write_errors: number;
   /**
-   * Total time the forwarder spent in write(2) delivering this direction's packets, µs. A TUN write
-   * runs the receiving stack (and what it sends in response) in the forwarder's thread, so on one
-   * machine this work is serial with the link's delay.
+   * Total time the forwarder spent delivering this direction's packets, µs: each write(2) into the
+   * TUN device — which runs the receiving namespace's TCP stack, and what it transmits in response,
+   * in the forwarder's thread — plus looking for what that write provoked (reading the packets it did
+   * provoke is not counted: that overlaps their delay). On one machine this
+   * work is serial with the link's delay; on two hosts it would overlap the wire.
    */
-  write_us: number;
+  deliver_us: number;
 }
 
 export function readDirectionStats(stats: Float64Array, base: number): DirectionStats {
@@ -79,6 +81,6 @@ export function readDirectionStats(stats: Float64Array, base: number): Direction
     late_max_us: Math.round(stats[base + STAT.lateMaxUs]! * 10) / 10,
     read_errors: stats[base + STAT.readErrors]!,
     write_errors: stats[base + STAT.writeErrors]!,
-    write_us: Math.round(stats[base + STAT.writeSumUs]! * 10) / 10,
+    deliver_us: Math.round(stats[base + STAT.deliverSumUs]! * 10) / 10,
   };
 }

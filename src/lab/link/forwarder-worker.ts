@@ -131,11 +131,14 @@ function readAll(d: Direction, stampMs = -1): void {
       continue;
     }
     const slot = d.slots[d.tail]!;
+    const t0 = stampMs >= 0 ? performance.now() : 0;
     const n = read(d.inFd, slot, d.slotSize) as number;
     if (n <= 0) {
       if (n < 0 && errno() !== EAGAIN) stats[d.statBase + STAT.readErrors]!++;
       return;
     }
+    // Reading a provoked packet overlaps its delay (it is stamped already): not delivery time.
+    if (stampMs >= 0) provokedReadMs += performance.now() - t0;
     const now = stampMs >= 0 ? stampMs : performance.now();
     const sb = d.statBase;
     stats[sb + STAT.packetsIn]!++;
@@ -174,7 +177,6 @@ function releaseDue(d: Direction): void {
     const w = write(d.outFd, slot, n) as number;
     const writeEnd = performance.now();
     const sb = d.statBase;
-    stats[sb + STAT.writeSumUs]! += (writeEnd - now) * 1000;
     if (w === n) {
       stats[sb + STAT.packetsOut]!++;
       stats[sb + STAT.bytesOut]! += n;
@@ -186,7 +188,12 @@ function releaseDue(d: Direction): void {
       // sends in response (ACKs, or the segments an ACK releases) is queued on the same device
       // right away. Read it now, so that its arrival time is not pushed back by the rest of a
       // burst still being written (up to ~15 µs per packet here).
+      provokedReadMs = 0;
       readAll(d.reverse!, writeEnd);
+      // Delivering a packet is serial work on one machine: the write (the receiving stack runs in
+      // it, and what it transmits in response) and looking for what it provoked. Reading packets
+      // that it did provoke is left out: they are stamped already and those reads overlap their delay.
+      stats[sb + STAT.deliverSumUs]! += (performance.now() - now - provokedReadMs) * 1000;
     } else {
       stats[sb + STAT.writeErrors]!++;
     }
@@ -196,6 +203,8 @@ function releaseDue(d: Direction): void {
 }
 
 const scratch = Buffer.alloc(slotSize);
+/** Time spent in read(2) calls that returned a provoked packet, during one delivery, ms. */
+let provokedReadMs = 0;
 prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
 // A link does not pause because the machine is busy: with root, this thread runs SCHED_FIFO (it
 // sleeps in ppoll between packets and spins at most spinUs per release, and the kernel's RT
