@@ -17,7 +17,6 @@ import { kernelFamily, parseKernelVersion, DEFAULT_RMEM_MAX, DEFAULT_TCP_RMEM } 
 import { readMachineNet } from "../machine.js";
 import { bandwidthArg } from "../options.js";
 import { style } from "../style.js";
-import { readSocketOptions, renderSockoptText } from "../../report/sockets-sockopt.js";
 
 export interface SocketsOpts {
   pid?: number;
@@ -170,7 +169,7 @@ export async function runSockets(opts: SocketsOpts): Promise<void> {
   const machine = machineLimits(opts.bandwidth);
   if (opts.json && !opts.getsockopt) {
     // Streamed from the reply bytes: 100 k sockets are ~160 MB of JSON.
-    // TCPWIN_JSON_WORKER=0 / =1: never / always receive on a worker thread (default: big dump, a CPU idle).
+    // TCPWIN_JSON_WORKER=0 / =1: never / always receive on a worker thread (default: big dump, 2+ CPUs).
     const env = process.env.TCPWIN_JSON_WORKER;
     const r = await writeSocketsJson(q, machine, writeBytes, env === "0" ? { parallel: false } : env === "1" ? { parallel: true } : {});
     report(r.owners, r.errors, true);
@@ -178,6 +177,8 @@ export async function runSockets(opts: SocketsOpts): Promise<void> {
   }
   const list = listTcpSockets(q);
   if (opts.getsockopt) {
+    // Imported only here: pidfd and sockopt bindings are not needed by any other path.
+    const { readSocketOptions, renderSockoptText } = await import("../../report/sockets-sockopt.js");
     const rows = readSocketOptions(opts.pid!, list.sockets);
     if (opts.json) writeOut(JSON.stringify(rows, null, 2) + "\n");
     else writeOut(renderSockoptText(opts.pid!, rows, style()));
