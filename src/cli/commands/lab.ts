@@ -339,12 +339,12 @@ function registerValidate(lab: Command): void {
     .command("validate")
     .summary("the model against measurements: SO_RCVBUF × RTT × MSS grid through `lab link`")
     .description(
-      "For each cell, builds a link with that RTT and MTU = MSS + 40 (timestamps off unless --timestamps),\n" +
-        "runs `tcpwin lab serve --rcvbuf X` in side B and `tcpwin lab send` in side A, and compares the time\n" +
-        "with the model. Window-limited cells must be within --tolerance of the model plus the time the link\n" +
-        "measured delivering packets (\"link busy\": both endpoints' TCP stacks run inside its TUN writes,\n" +
-        "serially, on one machine). Also checks the emulator's RTT as tcp_info min_rtt sees it (window-limited cells) and as\n" +
-        "iperf3 -J mean_rtt reports it (light load, receiver ACKs at once). Exit 1 if a check fails. Needs root.",
+      "For each cell, builds a link with that RTT and MTU = MSS + 40 (timestamps off unless --timestamps), " +
+        "runs `tcpwin lab serve --rcvbuf X` in side B and `tcpwin lab send` in side A, and compares the time with the model. " +
+        "Window-limited cells must be within --tolerance of the model plus the time the link measured delivering packets " +
+        "(\"link busy\": both endpoints' TCP stacks run inside its TUN writes, serially, on one machine). Also checks the " +
+        "emulator's RTT as tcp_info min_rtt sees it (window-limited cells with ≤ 4 segments in flight) and as iperf3 -J " +
+        "mean_rtt reports it (2 Mbit/s, receiver ACKing at once). Exit 1 if a check fails. Needs root.",
     )
     .option("--quick", "a 4-cell subset at 1.66 ms (CI)")
     .addOption(new Option("--size <bytes>", "bytes per transfer").argParser(sizeArg).default(INCIDENT_BYTES))
