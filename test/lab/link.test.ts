@@ -135,12 +135,19 @@ test("one grid cell through `lab link` (SO_RCVBUF 4096, 5 ms, MSS 574) matches t
   const child = cli(["lab", "validate", "--rcvbuf", "4096", "--rtt", "5ms", "--mss", "574", "--size", "500000", "--no-iperf3", "--json"], mark);
   const res = await collect(child);
   assert.equal(res.code, 0, res.stderr);
-  const doc = JSON.parse(res.stdout) as { ok: boolean; cells: { rcvbuf: number; rtt_ms: number; mss: number; measured_ms: number; predicted_ms: number; error: number; window_limited: boolean; snd_wnd: number; snd_mss: number; rtt_error: number }[] };
+  const doc = JSON.parse(res.stdout) as {
+    ok: boolean;
+    cells: { rcvbuf: number; rtt_ms: number; mss: number; measured_ms: number; predicted_ms: number; error: number; link_busy_ms: number; predicted_link_ms: number; error_link: number; window_limited: boolean; snd_wnd: number; snd_mss: number; rtt_error: number }[];
+  };
   assert.equal(doc.cells.length, 1);
   const c = doc.cells[0]!;
   assert.deepEqual([c.rcvbuf, c.rtt_ms, c.mss, c.snd_mss, c.snd_wnd], [4096, 5, 574, 574, 3444]);
   assert.ok(c.window_limited);
   assert.ok(Math.abs(c.error) <= 0.1, `measured ${c.measured_ms} ms vs predicted ${c.predicted_ms} ms`);
+  // The held basis: the model plus the link's measured delivery time (both stacks run in its writes).
+  assert.ok(c.link_busy_ms > 0 && c.link_busy_ms < 0.1 * c.predicted_ms, `link busy ${c.link_busy_ms} ms`);
+  assert.ok(Math.abs(c.predicted_link_ms - (c.predicted_ms + c.link_busy_ms)) < 0.01);
+  assert.ok(Math.abs(c.error_link) <= 0.1, `measured ${c.measured_ms} ms vs model + link ${c.predicted_link_ms} ms`);
   assert.ok(Math.abs(c.rtt_error) <= 0.05, `min_rtt error ${c.rtt_error}`);
   assert.deepEqual(nsOfPid(child.pid!), [], "namespaces removed");
   assert.deepEqual(tunDevicesOfPid(child.pid!), [], "TUN devices gone");
