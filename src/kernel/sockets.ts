@@ -78,21 +78,7 @@ export class ProcessNotReadableError extends TcpwinError {
 /** List TCP sockets matching the query. */
 export function listTcpSockets(q: SocketQuery = {}): SocketList {
   const procRoot = q.procRoot ?? "/proc";
-  let pre: InodeOwners | undefined;
-  let want: ((inode: number) => boolean) | undefined;
-  if (q.pid !== undefined) {
-    pre = mapSocketInodes({ pids: [q.pid], procRoot });
-    if (pre.unreadable > 0) throw new ProcessNotReadableError(q.pid, "EACCES");
-    if (pre.processes === 0) throw new ProcessNotReadableError(q.pid, "ENOENT");
-    const owned = pre.owner;
-    want = (inode) => inode !== 0 && owned.has(inode);
-  }
-  const filter: DumpFilter = { want };
-  if (q.states !== undefined) filter.states = q.states;
-  if (q.port !== undefined) filter.port = q.port;
-  if (q.src?.port !== undefined) filter.sport = q.src.port;
-  if (q.dst?.port !== undefined) filter.dport = q.dst.port;
-  if (q.families) filter.families = q.families;
+  const { filter, pidOwners: pre } = dumpFilterOf(q, procRoot);
   const dump = dumpTcpSockets(filter);
   let sockets = dump.sockets as LiveSocket[];
   if (q.src?.addr !== undefined || q.dst?.addr !== undefined) {
@@ -123,21 +109,8 @@ export function streamTcpSocketsQuery(
   threadedRecv = false,
 ): { errors: DiagDecodeError[]; duplicates: number; owners?: OwnerStats; threaded?: boolean } {
   const procRoot = q.procRoot ?? "/proc";
-  let map: InodeOwners | undefined;
-  let want: ((inode: number) => boolean) | undefined;
-  if (q.pid !== undefined) {
-    map = mapSocketInodes({ pids: [q.pid], procRoot });
-    if (map.unreadable > 0) throw new ProcessNotReadableError(q.pid, "EACCES");
-    if (map.processes === 0) throw new ProcessNotReadableError(q.pid, "ENOENT");
-    const owned = map.owner;
-    want = (inode) => inode !== 0 && owned.has(inode);
-  } else if (q.owners) map = mapSocketInodes({ procRoot });
-  const filter: DumpFilter = { want };
-  if (q.states !== undefined) filter.states = q.states;
-  if (q.port !== undefined) filter.port = q.port;
-  if (q.src?.port !== undefined) filter.sport = q.src.port;
-  if (q.dst?.port !== undefined) filter.dport = q.dst.port;
-  if (q.families) filter.families = q.families;
+  const { filter, pidOwners } = dumpFilterOf(q, procRoot);
+  const map = pidOwners ?? (q.owners ? mapSocketInodes({ procRoot }) : undefined);
   const src = q.src?.addr !== undefined ? q.src : undefined;
   const dst = q.dst?.addr !== undefined ? q.dst : undefined;
   const threaded = threadedRecv && !src && !dst && !map;
@@ -156,6 +129,30 @@ export function streamTcpSocketsQuery(
   if (threaded) out.threaded = true;
   if (map) out.owners = { processes: map.processes, unreadable: map.unreadable, unreadablePids: map.unreadablePids };
   return out;
+}
+
+/**
+ * The kernel-side DumpFilter for a query (states, ports, families, and `pid` as an inode set).
+ * For `pid`, that process's fds are read here, first, because its inodes are the filter; the
+ * map is returned so callers reuse it as the owner map. Throws when the process cannot be read.
+ */
+function dumpFilterOf(q: SocketQuery, procRoot: string): { filter: DumpFilter; pidOwners: InodeOwners | undefined } {
+  let pidOwners: InodeOwners | undefined;
+  let want: ((inode: number) => boolean) | undefined;
+  if (q.pid !== undefined) {
+    pidOwners = mapSocketInodes({ pids: [q.pid], procRoot });
+    if (pidOwners.unreadable > 0) throw new ProcessNotReadableError(q.pid, "EACCES");
+    if (pidOwners.processes === 0) throw new ProcessNotReadableError(q.pid, "ENOENT");
+    const owned = pidOwners.owner;
+    want = (inode) => inode !== 0 && owned.has(inode);
+  }
+  const filter: DumpFilter = { want };
+  if (q.states !== undefined) filter.states = q.states;
+  if (q.port !== undefined) filter.port = q.port;
+  if (q.src?.port !== undefined) filter.sport = q.src.port;
+  if (q.dst?.port !== undefined) filter.dport = q.dst.port;
+  if (q.families) filter.families = q.families;
+  return { filter, pidOwners };
 }
 
 /**
