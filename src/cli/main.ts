@@ -30,10 +30,11 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   return program;
 }
 
-/** Subcommands inherit exitOverride and the one-line error format. */
-function propagate(cmd: Command): void {
-  cmd.exitOverride().configureOutput({ outputError: (str, write) => write(`tcpwin ${cmd.name()}: ${str.replace(/^error: /, "")}`) });
-  cmd.commands.forEach((c) => propagate(c));
+/** Subcommands inherit exitOverride and the one-line error format, named by their full path ("tcpwin lab link"). */
+function propagate(cmd: Command, prefix = "tcpwin"): void {
+  const path = `${prefix} ${cmd.name()}`;
+  cmd.exitOverride().configureOutput({ outputError: (str, write) => write(`${path}: ${str.replace(/^error: /, "")}`) });
+  cmd.commands.forEach((c) => propagate(c, path));
 }
 
 /** `tcpwin ... | head` closes the pipe early: that is the reader's choice, not an error. */
