@@ -220,24 +220,21 @@ export class LabLink {
    * everything it started). stdio defaults to inherit.
    */
   spawnIn(side: "a" | "b", command: string, opts: { stdio?: "inherit" | "pipe" | "ignore"; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
-    if (this.closed) throw new TcpwinError("link_closed", "lab link is closed");
-    const child = spawn("ip", ["netns", "exec", this.nsOf(side), "sh", "-c", command], {
-      detached: true,
-      stdio: opts.stdio ?? "inherit",
-      env: { ...process.env, ...(opts.env ?? {}), ...this.env() },
-    });
-    this.children.add(child);
-    child.once("exit", () => this.children.delete(child));
-    return child;
+    return this.spawnTracked(side, ["sh", "-c", command], opts.stdio ?? "inherit", opts.env);
   }
 
   /** argv form of spawnIn (no shell). */
   spawnArgv(side: "a" | "b", argv: readonly string[], opts: { stdio?: "inherit" | "pipe" | "ignore"; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+    return this.spawnTracked(side, argv, opts.stdio ?? "pipe", opts.env);
+  }
+
+  /** `ip netns exec <ns> ...argv` in its own process group, with the link's env, tracked until it exits. */
+  private spawnTracked(side: "a" | "b", argv: readonly string[], stdio: "inherit" | "pipe" | "ignore", env: NodeJS.ProcessEnv | undefined): ChildProcess {
     if (this.closed) throw new TcpwinError("link_closed", "lab link is closed");
     const child = spawn("ip", ["netns", "exec", this.nsOf(side), ...argv], {
       detached: true,
-      stdio: opts.stdio ?? "pipe",
-      env: { ...process.env, ...(opts.env ?? {}), ...this.env() },
+      stdio,
+      env: { ...process.env, ...(env ?? {}), ...this.env() },
     });
     this.children.add(child);
     child.once("exit", () => this.children.delete(child));
