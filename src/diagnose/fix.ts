@@ -6,7 +6,7 @@
  * deadline the fix names the setting and says how to get a value. RocketMQ's config key is named
  * when the port is a RocketMQ port (9876 name server, 10911/10909 broker), else given as "e.g.".
  */
-import { kernelFamily, requiredForDeadline, formatBytes, formatRate, type KernelFamily } from "../model/index.js";
+import { kernelFamily, requiredForDeadline, formatBytes, formatRate, type DeadlineAnswer, type KernelFamily } from "../model/index.js";
 import type { Endpoint } from "../tcp/evidence.js";
 import type { VerdictKind } from "./kinds.js";
 import type { Measures } from "./measures.js";
@@ -56,6 +56,22 @@ function blank(side: Fix["side"], endpoint: Endpoint | null, text: string): Fix 
   };
 }
 
+/**
+ * The deadline part both buffer fixes share: deadline_ms, then either why no `what` meets it (the
+ * text says so; returns false) or the window and predicted time at the required value.
+ */
+function fillDeadline(f: Fix, need: DeadlineAnswer, deadline: number, what: "receive window" | "send buffer", m: Measures, deadlineText: string): boolean {
+  f.deadline_ms = deadline * 1000;
+  if (!need.feasible) {
+    f.infeasible_reason = need.reason ?? "no window meets it";
+    f.text = `No ${what} gets ${formatBytes(m.bytes)} through in ${deadlineText} at RTT ${m.rtt_ms} ms: ${f.infeasible_reason}.`;
+    return false;
+  }
+  f.window_bytes = need.requiredWindowBytes ?? null;
+  f.predicted_ms = need.predictedMsAtRequired !== undefined ? Math.round(need.predictedMsAtRequired * 1000) / 1000 : null;
+  return true;
+}
+
 export function makeFix(c: FixContext): Fix | null {
   const { kind, m, sender, receiver, opts } = c;
   const deadline = opts.deadlineSec;
@@ -85,14 +101,7 @@ export function makeFix(c: FixContext): Fix | null {
       f.setting = "SO_RCVBUF";
       f.kernel_family = family;
       if (need && deadline !== undefined) {
-        f.deadline_ms = deadline * 1000;
-        if (!need.feasible) {
-          f.infeasible_reason = need.reason ?? "no window meets it";
-          f.text = `No receive window gets ${formatBytes(m.bytes)} through in ${deadlineText} at RTT ${m.rtt_ms} ms: ${f.infeasible_reason}.`;
-          return f;
-        }
-        f.window_bytes = need.requiredWindowBytes ?? null;
-        f.predicted_ms = need.predictedMsAtRequired !== undefined ? Math.round(need.predictedMsAtRequired * 1000) / 1000 : null;
+        if (!fillDeadline(f, need, deadline, "receive window", m, deadlineText)) return f;
         f.value = need.requiredRcvbuf ?? null;
         const rqLine = f.value !== null ? `${rq.key}=${f.value}` : null;
         f.rocketmq = rqLine;
@@ -119,16 +128,9 @@ export function makeFix(c: FixContext): Fix | null {
       f.setting = "SO_SNDBUF";
       f.kernel_family = family;
       if (need && deadline !== undefined) {
-        f.deadline_ms = deadline * 1000;
-        if (!need.feasible) {
-          f.infeasible_reason = need.reason ?? "no window meets it";
-          f.text = `No send buffer gets ${formatBytes(m.bytes)} through in ${deadlineText} at RTT ${m.rtt_ms} ms: ${f.infeasible_reason}.`;
-          return f;
-        }
+        if (!fillDeadline(f, need, deadline, "send buffer", m, deadlineText)) return f;
         // The kernel doubles SO_SNDBUF; the second half roughly covers per-segment overhead, so a
         // request equal to the window in flight is the approximate minimum.
-        f.window_bytes = need.requiredWindowBytes ?? null;
-        f.predicted_ms = need.predictedMsAtRequired !== undefined ? Math.round(need.predictedMsAtRequired * 1000) / 1000 : null;
         f.value = f.window_bytes;
         f.rocketmq = f.value !== null ? `${rq.key}=${f.value}` : null;
         f.text =
