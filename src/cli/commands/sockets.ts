@@ -210,16 +210,5 @@ function writeBytes(chunk: Uint8Array): void {
 }
 
 function writeOut(s: string): void {
-  let buf = Buffer.from(s, "utf8");
-  while (buf.length > 0) {
-    try {
-      const n = writeSync(1, buf);
-      buf = buf.subarray(n);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "EAGAIN") continue;
-      if (code === "EPIPE") process.exit(0);
-      throw e;
-    }
-  }
+  writeBytes(Buffer.from(s, "utf8"));
 }
