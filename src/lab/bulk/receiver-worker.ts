@@ -22,7 +22,7 @@ import { release } from "node:os";
 import { readFileSync } from "node:fs";
 import { accept4, close, errno, errnoName, fcntl, recv, sendto, setsockopt, strerror } from "../../kernel/libc.js";
 import { decodeTcpInfo } from "../../kernel/tcp-info.js";
-import { getIntOpt, getTcpInfoRaw, IPPROTO_TCP, setIntOpt, SO_RCVBUF, SO_SNDBUF, SOL_SOCKET, TCP_NODELAY } from "../../kernel/sockopt.js";
+import { getIntOpt, getTcpInfoRaw, IPPROTO_TCP, setIntOpt, SO_RCVBUF, SO_RCVTIMEO, SO_SNDBUF, SO_SNDTIMEO, SOL_SOCKET, TCP_NODELAY } from "../../kernel/sockopt.js";
 import { decodeRequest, encodeReply, REPLY_MAGIC, REQUEST_LEN, type ServerReport } from "./protocol.js";
 import type { TuningReport } from "../tuned-socket.js";
 
@@ -42,8 +42,6 @@ const F_GETFL = 3;
 const F_SETFL = 4;
 const O_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
-const SO_RCVTIMEO = 20;
-const SO_SNDTIMEO = 21;
 const MSG_NOSIGNAL = 0x4000;
 const MSG_DONTWAIT = 0x40;
 const EAGAIN = 11;

@@ -13,7 +13,7 @@
  */
 import { check, close, errno, errnoName, fcntl, recv, sendto, setsockopt, strerror } from "../../kernel/libc.js";
 import { decodeTcpInfo, TCPI_OPT, type TcpInfo } from "../../kernel/tcp-info.js";
-import { getIntOpt, getTcpInfoRaw, IPPROTO_TCP, setIntOpt, SO_RCVBUF, SO_SNDBUF, SOL_SOCKET, TCP_NODELAY } from "../../kernel/sockopt.js";
+import { getIntOpt, getTcpInfoRaw, IPPROTO_TCP, setIntOpt, SO_RCVBUF, SO_RCVTIMEO, SO_SNDBUF, SO_SNDTIMEO, SOL_SOCKET, TCP_NODELAY } from "../../kernel/sockopt.js";
 import { parseKernelVersion, runModel, type ModelResult } from "../../model/index.js";
 import { TcpwinError } from "../../errors.js";
 import { connectTunedFd, type SocketTuning, type TuningReport } from "../tuned-socket.js";
@@ -24,8 +24,6 @@ const CHUNK = 64 * 1024;
 const F_GETFL = 3;
 const F_SETFL = 4;
 const O_NONBLOCK = 0o4000;
-const SO_RCVTIMEO = 20;
-const SO_SNDTIMEO = 21;
 const MSG_NOSIGNAL = 0x4000;
 const EAGAIN = 11;
 const EINTR = 4;
