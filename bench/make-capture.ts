@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openCapture } from "../src/capture/open.js";
 import { PacketRef } from "../src/capture/packet.js";
-import { netnsUnavailable, VethPair } from "../test/fixtures/capture/netns.js";
+import { createVethPair, netnsSkipReason } from "../test/support/netns.js";
 
 export const BENCH_OUT = fileURLToPath(new URL("../.bench-out/", import.meta.url));
 
@@ -32,19 +32,19 @@ export async function makeBigCapture(minPackets = 1_000_000): Promise<string> {
   mkdirSync(BENCH_OUT, { recursive: true });
   const path = join(BENCH_OUT, `iperf-${minPackets}.pcap`);
   if (existsSync(path) && statSync(path).size > 24) return path;
-  const why = netnsUnavailable(["ip", "tcpdump", "iperf3", "ethtool"]);
+  const why = netnsSkipReason(["ip", "tcpdump", "iperf3", "ethtool"]);
   if (why) throw new Error(`cannot make the benchmark capture: ${why}`);
   // ~1.5 packets per 1448-byte segment (delayed ACKs); 15 % margin for the handshake/slow start.
   let bytes = Math.ceil(((minPackets / 1.5) * 1448 * 1.15) / 1e6);
   for (let attempt = 0; attempt < 3; attempt++) {
     const tmp = `${path}.tmp`;
-    const pair = new VethPair();
+    const pair = createVethPair();
     try {
       const cap = await pair.capture(tmp, ["-i", "veth-a", "-s", "128"]);
-      await pair.iperf(pair.ipB, ["-n", `${bytes}M`], 600_000);
+      await pair.iperf(pair.ipB, ["-n", `${bytes}M`], { timeoutMs: 600_000 });
       await cap.stop();
     } finally {
-      await pair.close();
+      pair.close();
     }
     const n = countPackets(tmp);
     if (n >= minPackets) {

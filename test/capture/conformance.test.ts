@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openCapture, PacketRef, TcpPacket, DecodeResult, decodeTcpPacket, srcAddrString, dstAddrString } from "../../src/capture/index.js";
-import { netnsUnavailable, VethPair } from "../fixtures/capture/netns.js";
+import { createVethPair, netnsSkipReason } from "../support/netns.js";
 import { PcapWriter, LinkType } from "../../src/capture/index.js";
 import { cat, hex, nullHdr } from "../fixtures/capture/builders.js";
 
@@ -122,14 +122,14 @@ function toBigEndian(src: string, dst: string): void {
   writeFileSync(dst, b);
 }
 
-const skip = netnsUnavailable();
+const skip = netnsSkipReason(["ip", "tcpdump", "iperf3", "ethtool", "tshark"]);
 let dir = "";
 const files: Record<string, string> = {};
 
 before(async () => {
   if (skip) return;
   dir = mkdtempSync(join(tmpdir(), "tcpwin-conf-"));
-  const pair = new VethPair();
+  const pair = createVethPair();
   try {
     const caps = [];
     const f = (n: string) => (files[n] = join(dir, n));
@@ -143,7 +143,7 @@ before(async () => {
     await pair.iperf(pair.ip6B, ["-n", "1M", "-w", "16K"]);
     for (const c of caps) await c.stop();
   } finally {
-    await pair.close();
+    pair.close();
   }
   execFileSync("editcap", ["-F", "pcapng", files["eth.pcap"]!, (files["eth.pcapng"] = join(dir, "eth.pcapng"))], { stdio: "ignore" });
   execFileSync("editcap", ["-F", "pcapng", files["nano.pcap"]!, (files["nano.pcapng"] = join(dir, "nano.pcapng"))], { stdio: "ignore" });

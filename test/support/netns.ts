@@ -1,38 +1,53 @@
 /**
  * @module test/support/netns
- * Two network namespaces joined by a veth pair, made and removed by the test that uses them:
- * unique names (`tcpwin-t-<pid>-<n>`), offloads off on both ends (so a capture shows MSS-sized
- * segments, not 64 KB super-packets), optional MTU; removed in `close()`, on process exit and on
- * SIGINT/SIGTERM. Traffic never leaves the two namespaces.
+ * Two network namespaces joined by a veth pair, made and removed by the test (or benchmark) that
+ * uses them: unique names per process (`tcpwin-t-<pid>-<n>-a/b`), IPv4 + IPv6 on both ends,
+ * optional MTU, offloads off on both ends (tso/gso/gro so a capture shows MSS-sized segments, not
+ * 64 KB super-packets; tx/rx checksum so checksums on the wire are real). Traffic never leaves the
+ * two namespaces.
  *
- * `captureIperf()` runs an iperf3 server in B and a client in A while tcpdump captures on A's end.
- * tcpdump runs in immediate mode: otherwise packets wait in the kernel ring until a block times
- * out, and a SIGINT soon after the transfer can leave them uncounted ("0 packets captured,
- * 1123 packets received by filter" — seen here on a busy machine).
+ * Cleanup: `close()` kills every process the pair started and deletes both namespaces; the same
+ * happens on process exit and on SIGINT/SIGTERM/SIGHUP, should a test die midway.
+ *
+ * `pair.capture()` runs tcpdump on A's side (several at once are fine), `pair.iperf()` one iperf3
+ * transfer from A to B; `captureIperf()` does both for the common case. tcpdump runs in immediate
+ * mode: otherwise packets wait in the kernel ring until a block times out, and a SIGINT soon after
+ * the transfer can leave them uncounted ("0 packets captured, 1123 packets received by filter" —
+ * seen here on a busy machine).
+ *
+ * Used by test/tcp/*, test/capture/conformance.test.ts and bench/make-capture.ts.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 
 let counter = 0;
 const live = new Set<string>();
+/** Every process any pair started and that has not exited yet; killed on close and at exit. */
+const children = new Set<ChildProcess>();
 let hooked = false;
 
 function delNs(name: string): void {
   try {
-    execFileSync("ip", ["netns", "del", name], { stdio: "ignore" });
+    execFileSync("ip", ["netns", "del", name], { stdio: "ignore", timeout: 10_000 });
   } catch {
     // already gone
   }
   live.delete(name);
 }
 
+function killAll(procs: Iterable<ChildProcess>): void {
+  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+}
+
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
   process.on("exit", () => {
+    killAll(children);
     for (const n of [...live]) delNs(n);
   });
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.once(sig, () => {
+      killAll(children);
       for (const n of [...live]) delNs(n);
       process.kill(process.pid, sig);
     });
@@ -56,6 +71,59 @@ export function netnsSkipReason(tools: string[] = ["ip", "ethtool", "iperf3", "t
   return null;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function waitFor(child: ChildProcess, stream: "stdout" | "stderr", pattern: RegExp, ms: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    const done = () => {
+      clearTimeout(timer);
+      child[stream]!.off("data", onData);
+      child.off("exit", onExit);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${what}: timed out waiting for ${pattern} (got: ${buf.slice(-300)})`));
+    }, ms);
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      if (pattern.test(buf)) {
+        done();
+        resolve();
+      }
+    };
+    const onExit = (code: number | null) => {
+      done();
+      reject(new Error(`${what}: exited (${code}) before ${pattern}: ${buf.slice(-300)}`));
+    };
+    child[stream]!.on("data", onData);
+    child.once("exit", onExit);
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once("exit", (code) => resolve(code));
+  });
+}
+
+/** A running tcpdump. */
+export interface Capture {
+  file: string;
+  /** What tcpdump printed so far (after `stop()`: its "N packets captured" summary). */
+  log(): string;
+  /** Waits `settleMs` so the last packets reach the socket, then SIGINTs tcpdump and waits for it. */
+  stop(settleMs?: number): Promise<void>;
+}
+
+export interface IperfOptions {
+  /** Default 5201. */
+  port?: number;
+  /** Client timeout; default 120 s. */
+  timeoutMs?: number;
+}
+
 export interface VethPair {
   nsA: string;
   nsB: string;
@@ -68,7 +136,19 @@ export interface VethPair {
   devA: string;
   devB: string;
   exec(ns: string, cmd: string, args: string[]): string;
+  /** Starts `cmd` in `ns` (stdout/stderr piped); killed by `close()` if still running. */
   spawn(ns: string, cmd: string, args: string[]): ChildProcess;
+  /**
+   * tcpdump in A writing `file`; `args` e.g. ["-i", "veth-a", "-s", "96"] (interface, snaplen,
+   * filter…). Resolves once it listens.
+   */
+  capture(file: string, args: string[]): Promise<Capture>;
+  /**
+   * One iperf3 transfer from A to `server` (B's v4 or v6 address), `args` e.g. ["-n", "2M"];
+   * returns the client's stdout when the server has exited. Throws with iperf3's output on failure.
+   */
+  iperf(server: string, args: string[], opts?: IperfOptions): Promise<string>;
+  /** Kills the pair's processes and deletes both namespaces. Idempotent. */
   close(): void;
 }
 
@@ -77,7 +157,8 @@ export function createVethPair(opts: { mtu?: number } = {}): VethPair {
   const id = `${process.pid}-${counter++}`;
   const nsA = `tcpwin-t-${id}-a`;
   const nsB = `tcpwin-t-${id}-b`;
-  const run = (args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "pipe", "pipe"] });
+  const procs = new Set<ChildProcess>();
+  const run = (args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "pipe", "pipe"], timeout: 20_000 });
   run(["netns", "add", nsA]);
   live.add(nsA);
   try {
@@ -97,12 +178,28 @@ export function createVethPair(opts: { mtu?: number } = {}): VethPair {
       if (opts.mtu) run(["-n", ns, "link", "set", dev, "mtu", String(opts.mtu)]);
       run(["-n", ns, "link", "set", dev, "up"]);
       run(["-n", ns, "link", "set", "lo", "up"]);
-      try {
-        execFileSync("ip", ["netns", "exec", ns, "ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off"], { stdio: "ignore" });
-      } catch {
-        // some offloads are fixed on veth; tso/gso/gro are the ones that matter and are switchable
-      }
+      // Some offloads are fixed on veth; these are switchable, and tso/gso/gro are the ones that matter.
+      spawnSync("ip", ["netns", "exec", ns, "ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off"], { stdio: "ignore", timeout: 10_000 });
     }
+    const exec = (ns: string, cmd: string, args: string[]) => execFileSync("ip", ["netns", "exec", ns, cmd, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const spawnIn = (ns: string, cmd: string, args: string[]): ChildProcess => {
+      const p = spawn("ip", ["netns", "exec", ns, cmd, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      procs.add(p);
+      children.add(p);
+      p.once("exit", () => {
+        procs.delete(p);
+        children.delete(p);
+      });
+      return p;
+    };
+    const waitForListener = async (ns: string, port: number, ms: number): Promise<void> => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        if (exec(ns, "ss", ["-Hltn", `sport = :${port}`]).trim() !== "") return;
+        await sleep(20);
+      }
+      throw new Error(`nothing listening on port ${port} in ${ns} after ${ms} ms`);
+    };
     const pair: VethPair = {
       nsA,
       nsB,
@@ -112,55 +209,50 @@ export function createVethPair(opts: { mtu?: number } = {}): VethPair {
       ip6B,
       devA: "veth-a",
       devB: "veth-b",
-      exec: (ns, cmd, args) => execFileSync("ip", ["netns", "exec", ns, cmd, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
-      spawn: (ns, cmd, args) => spawn("ip", ["netns", "exec", ns, cmd, ...args], { stdio: ["ignore", "pipe", "pipe"] }),
+      exec,
+      spawn: spawnIn,
+      capture: async (file, args) => {
+        // -B 65536 (KiB): room for a burst at veth speed; -Z root: write `file` wherever the test put it.
+        const dump = spawnIn(nsA, "tcpdump", ["-U", "--immediate-mode", "-n", "-Z", "root", "-B", "65536", "-w", file, ...args]);
+        let log = "";
+        dump.stderr!.on("data", (d: Buffer) => (log += d.toString()));
+        await waitFor(dump, "stderr", /listening on/, 10_000, `tcpdump ${args.join(" ")}`);
+        return {
+          file,
+          log: () => log.trim(),
+          stop: async (settleMs = 300) => {
+            await sleep(settleMs);
+            dump.kill("SIGINT");
+            await exited(dump);
+          },
+        };
+      },
+      iperf: async (server, args, o = {}) => {
+        const port = String(o.port ?? 5201);
+        const s = spawnIn(nsB, "iperf3", ["-s", "-1", "-B", server, "-p", port]);
+        // Nobody reads the server's report: drain it so a long run cannot fill the pipe and stall it.
+        s.stdout!.resume();
+        s.stderr!.resume();
+        // iperf3 buffers its "listening" line when stdout is a pipe: ask the kernel instead.
+        await waitForListener(nsB, o.port ?? 5201, 10_000);
+        const r = spawnSync("ip", ["netns", "exec", nsA, "iperf3", "-c", server, "-p", port, ...args], { encoding: "utf8", timeout: o.timeoutMs ?? 120_000 });
+        if (r.status !== 0) throw new Error(`iperf3 -c ${server} ${args.join(" ")} failed (${r.status ?? r.signal}): ${r.stderr || r.stdout || r.error?.message}`);
+        await exited(s);
+        return r.stdout;
+      },
       close: () => {
+        killAll(procs);
         delNs(nsA);
         delNs(nsB);
       },
     };
     return pair;
   } catch (e) {
+    killAll(procs);
     delNs(nsA);
     delNs(nsB);
     throw e;
   }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function waitFor(child: ChildProcess, stream: "stdout" | "stderr", pattern: RegExp, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} (got: ${buf.slice(-300)})`)), ms);
-    child[stream]!.on("data", (d: Buffer) => {
-      buf += d.toString();
-      if (pattern.test(buf)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited (${code}) before ${pattern}: ${buf.slice(-300)}`));
-    });
-  });
-}
-
-async function waitForListener(pair: VethPair, ns: string, port: number, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (pair.exec(ns, "ss", ["-Hltn", `sport = :${port}`]).trim() !== "") return;
-    await sleep(20);
-  }
-  throw new Error(`nothing listening on port ${port} in ${ns} after ${ms} ms`);
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
-    else child.once("exit", (code) => resolve(code));
-  });
 }
 
 export interface IperfCapture {
@@ -176,22 +268,9 @@ export interface IperfCapture {
  * writes `file` on A's device (snaplen 128: headers only).
  */
 export async function captureIperf(pair: VethPair, file: string, iperfArgs: string[], port = 5201, ipv6 = false): Promise<IperfCapture> {
-  const server = pair.spawn(pair.nsB, "iperf3", ["-s", "-1", "-p", String(port)]);
-  const dump = pair.spawn(pair.nsA, "tcpdump", ["-i", pair.devA, "-s", "128", "-U", "--immediate-mode", "-n", "-Z", "root", "-w", file, "tcp"]);
-  let log = "";
-  dump.stderr!.on("data", (d: Buffer) => (log += d.toString()));
-  try {
-    // iperf3 buffers its "listening" line when stdout is a pipe: ask the kernel instead.
-    await Promise.all([waitForListener(pair, pair.nsB, port, 5000), waitFor(dump, "stderr", /listening on/, 5000)]);
-    if (ipv6) await sleep(50); // let the v6 neighbour machinery settle (nodad addresses are usable at once)
-    const out = pair.exec(pair.nsA, "iperf3", ["-c", ipv6 ? pair.ip6B : pair.ipB, "-p", String(port), "-J", ...iperfArgs]);
-    await sleep(200);
-    dump.kill("SIGINT");
-    await exited(dump);
-    await exited(server);
-    return { file, iperf: JSON.parse(out), tcpdumpLog: log.trim() };
-  } finally {
-    if (dump.exitCode === null) dump.kill("SIGKILL");
-    if (server.exitCode === null) server.kill("SIGKILL");
-  }
+  const cap = await pair.capture(file, ["-i", pair.devA, "-s", "128", "tcp"]);
+  if (ipv6) await sleep(50); // let the v6 neighbour machinery settle (nodad addresses are usable at once)
+  const out = await pair.iperf(ipv6 ? pair.ip6B : pair.ipB, ["-J", ...iperfArgs], { port });
+  await cap.stop(200);
+  return { file, iperf: JSON.parse(out), tcpdumpLog: cap.log() };
 }
