@@ -46,7 +46,12 @@ export interface Measures {
   congestion_signals: number;
   /** Max in flight / median advertised window. */
   flight_to_window: number | null;
-  /** Median in flight / max in flight. */
+  /**
+   * (Median in flight + one segment) / max in flight, at most 1. In flight moves in whole
+   * segments (each ACK frees one or, delayed, two and the sender refills them), so a flat flight
+   * of k segments is sampled at k−1 and k: median/max alone cannot exceed (k−1)/k and a flat
+   * 3–4-segment flight would read 0.70. One segment of slack is that granularity, nothing more.
+   */
   flight_plateau: number | null;
 }
 
@@ -100,7 +105,7 @@ export function measure(conn: ConnectionEvidence, key: DirectionKey): Measures {
     loss_rate: d.bytes_sent > 0 ? retransmitted_bytes / d.bytes_sent : null,
     congestion_signals: retransSegments + flagCount(peer, "duplicate_ack"),
     flight_to_window: fl && rw && rw.median > 0 ? fl.max / rw.median : null,
-    flight_plateau: fl && fl.max > 0 ? fl.median / fl.max : null,
+    flight_plateau: fl && fl.max > 0 ? Math.min(1, (fl.median + segment) / fl.max) : null,
   };
 }
 

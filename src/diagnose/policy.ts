@@ -31,7 +31,7 @@ export const THRESHOLDS = {
   cwnd_share: 0.5,
   /** Sender buffer: in flight stayed at or below this fraction of the advertised window … */
   sndbuf_flight_to_window: 0.5,
-  /** … on a plateau: median in flight ≥ this fraction of its maximum … */
+  /** … on a plateau: median in flight (plus one segment, see Measures.flight_plateau) ≥ this fraction of its maximum … */
   sndbuf_flight_plateau: 0.75,
   /** … with (almost) no loss: retransmission rate below this. */
   sndbuf_max_loss_rate: 0.001,

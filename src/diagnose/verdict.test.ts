@@ -150,6 +150,18 @@ test("thresholds are data: overriding one changes the verdict", () => {
   assert.equal(diagnoseConnection(e, { thresholds: { rwnd_share: 0.3 } }).kind, "receiver_window_limited");
 });
 
+test("a flat flight of 3–4 segments is a plateau; a slow-start ramp is not", () => {
+  // As captured through tcpwin lab link with SO_SNDBUF 4096 (tb 8192) and GSO off: in flight
+  // alternates 4344/5792 B (3/4 × 1448), max 6168 B; median/max alone is 0.70.
+  const flat = { bytes_in_flight: stats(1448, 4344, 6168), rwnd_adv: stats(68608, 81920, 81920), limits: { busy_s: 1.3, rwnd: 0, cwnd: 0.99, app: 0.01 } };
+  const v = diagnoseConnection(bulkHealthy({ c2s: flat }));
+  assert.equal(v.kind, "sender_buffer_limited", v.claim);
+  assert.ok(Math.abs(v.measures!.flight_plateau! - (4344 + 1448) / 6168) < 1e-9);
+  // Slow start with no loss: in flight doubles each round trip, median half the max.
+  const ramp = diagnoseConnection(bulkHealthy({ c2s: { ...flat, bytes_in_flight: stats(1448, 7240, 14480) } }));
+  assert.equal(ramp.kind, "healthy", ramp.claim);
+});
+
 test("ordering: bytes × badness, then bytes, then stream", () => {
   const big = bulkHealthy({ stream: 0 }); // 50 MB healthy
   const slow = incident({ stream: 1 }); // 2 MB window-limited
