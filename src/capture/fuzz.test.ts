@@ -13,19 +13,9 @@ import { cleanupTemp, tempFile } from "../../test/fixtures/capture/read-all.js";
 import { openCapture } from "./open.js";
 import { PacketRef, TcpPacket } from "./packet.js";
 import { decodeTcpPacket } from "./decode.js";
+import { mulberry32 as rng } from "../model/prng.js";
 
 after(cleanupTemp);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function seeds(): Uint8Array[] {
   const frames = [

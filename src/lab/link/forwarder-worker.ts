@@ -25,6 +25,7 @@ import { performance } from "node:perf_hooks";
 import { errno, gettid, ppoll, prctl, read, sched_setaffinity, sched_setscheduler, write } from "../../kernel/libc.js";
 import { PcapWriter } from "../../capture/pcap-writer.js";
 import { STAT, STAT_STRIDE, type ForwarderConfig } from "./forwarder-types.js";
+import { mulberry32 as makeRng } from "../../model/prng.js";
 
 const PR_SET_TIMERSLACK = 29;
 const EAGAIN = 11;
@@ -34,18 +35,6 @@ const SCHED_FIFO = 1;
 const cfg = workerData as ForwarderConfig;
 const ctrl = new Int32Array(cfg.ctrl);
 const stats = new Float64Array(cfg.stats);
-
-/** mulberry32: small, seedable, good enough to decide drops reproducibly. */
-function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Direction {
   readonly slots: Buffer[] = [];
