@@ -19,6 +19,7 @@ import { liveSocketFlags } from "../../src/diagnose/live-flags.js";
 import { machineLimits } from "../../src/cli/commands/sockets.js";
 import { parseSs, type SsSocket } from "./helpers/ss-parse.js";
 import { runCli } from "../cli/run-cli.js";
+import { nobodySkipReason } from "../support/unprivileged.js";
 
 const SCENARIO = fileURLToPath(new URL("./helpers/socket-scenario.py", import.meta.url));
 const isRoot = process.getuid?.() === 0;
@@ -176,7 +177,7 @@ test("tcpwin sockets --port --json -p: pid and comm of each socket, TIME-WAIT wi
   assert.equal(lis.rtt, 0, "listener tcp_info fields present as the kernel sent them");
 });
 
-test("as nobody: sockets still listed with buffers, owners reported unknown and counted", { skip: skip || (!isRoot && "needs root to switch to nobody") }, () => {
+test("as nobody: sockets still listed with buffers, owners reported unknown and counted", { skip: skip || nobodySkipReason() }, () => {
   const asNobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"];
   const r = spawnSync("setpriv", [...asNobody, process.execPath, "--import", "tsx", "src/cli/entry.ts", "sockets", "-p", "--port", String(sc.ports.a), "--json"], {
     cwd: fileURLToPath(new URL("../../", import.meta.url)),

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StraceParser, splitArgs, parseFdToken, parseSockaddr, describeSocket, effectiveValue } from "../../src/kernel/strace.js";
 import { traceSockopts, TraceError } from "../../src/kernel/trace.js";
+import { nobodySkipReason } from "../support/unprivileged.js";
 import { runCli, ROOT } from "../cli/run-cli.js";
 
 const LIM = { rmemMax: 4194304, wmemMax: 4194304 };
@@ -141,7 +142,7 @@ test("trace --pid: attach to a running process and see its calls", { skip: skipL
   assert.equal(r.exitCode, null);
 });
 
-test("trace --pid as nobody on a root process: a clear refusal, exit 1", { skip: skipLive || (!isRoot && "needs root to switch to nobody") }, async () => {
+test("trace --pid as nobody on a root process: a clear refusal, exit 1", { skip: skipLive || nobodySkipReason() }, async () => {
   child = spawn(python!, ["-c", SERVER, "30", "0"], { stdio: ["ignore", "pipe", "inherit"] });
   const pid = Number(await new Promise<string>((res) => createInterface({ input: child!.stdout! }).once("line", res)));
   const r = spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, "--import", "tsx", "src/cli/entry.ts", "trace", "--pid", String(pid), "--duration", "2s"], {

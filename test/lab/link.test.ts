@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LabLink, sweepLeftovers } from "../../src/lab/link/link.js";
 import { createNetns, hasCapability, CAP_NET_ADMIN, CAP_SYS_ADMIN, listNetns } from "../../src/kernel/netns.js";
+import { nobodySkipReason } from "../support/unprivileged.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ENTRY = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
@@ -197,7 +198,7 @@ test("a namespace named like ours but owned by a live process is left alone", { 
   }
 });
 
-test("without CAP_NET_ADMIN: one line that says so, exit 1", { skip: privileged && spawnSync("setpriv", ["--version"]).error ? "setpriv missing" : false }, () => {
+test("without CAP_NET_ADMIN: one line that says so, exit 1", { skip: privileged ? nobodySkipReason() : false }, () => {
   const args = ["--import", "tsx", ENTRY, "lab", "link", "--rtt", "1ms", "--client", "true"];
   const r = privileged
     ? spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", process.execPath, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, HOME: "/tmp" } })
