@@ -232,6 +232,22 @@ test("TCP options: SACK blocks, NOP/EOL, malformed lengths stop safely", () => {
   assert.equal(decodeTcpPacket(ref(ipv4(tcp({ dataOffsetWords: 15 })), LinkType.RAW), s), DecodeResult.malformed);
 });
 
+test("a SACK option cut by the snaplen: whole blocks kept, a lone left edge reported as tshark does", () => {
+  const s = new TcpPacket();
+  // IPv4 20 + TCP 20 + NOP NOP TS(10) + NOP NOP SACK(2 + 2 × 8) = 72 bytes of headers.
+  const seg = ipv4(tcp({ options: cat(opt.nop(), opt.nop(), opt.ts(5, 6), opt.nop(), opt.nop(), opt.sack(100, 200, 300, 400)) }));
+  const sackAt = 20 + 20 + 12 + 2; // kind byte of the SACK option
+  for (let caplen = sackAt; caplen <= seg.length; caplen++) {
+    assert.equal(decodeTcpPacket(ref(seg, LinkType.RAW, seg.length, caplen), s), DecodeResult.ok, `caplen ${caplen}`);
+    const blocks = Math.min(2, Math.max(0, Math.floor((caplen - sackAt - 2) / 8)));
+    assert.equal(s.sackCount, blocks, `caplen ${caplen}`);
+    const lone = caplen - sackAt - 2 - blocks * 8 >= 4 && blocks < 2;
+    assert.equal(s.sackLeftCut, lone ? [100, 300][blocks] : -1, `caplen ${caplen}`);
+    assert.equal(s.optMalformed, false, `caplen ${caplen}`);
+    assert.equal(s.optTsVal, 5);
+  }
+});
+
 test("NS flag and all flag bits", () => {
   const s = new TcpPacket();
   decodeTcpPacket(ref(ipv4(tcp({ flags: 0x1ff })), LinkType.RAW), s);

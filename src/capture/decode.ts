@@ -254,6 +254,7 @@ function decodeTcp(pkt: PacketRef, out: TcpPacket, t: number, l4End: number, end
   out.optTsVal = -1;
   out.optTsEcr = -1;
   out.sackCount = 0;
+  out.sackLeftCut = -1;
   out.optMalformed = false;
   if (hlen > 20) parseOptions(b, dv, out, t + 20, pay, end);
   return DecodeResult.ok;
@@ -277,6 +278,7 @@ function parseOptions(b: Uint8Array, dv: DataView, out: TcpPacket, q: number, hd
     const len = b[q + 1]!;
     if (len < 2 || q + len > qe) {
       if (!cut || len < 2) out.optMalformed = true;
+      else if (kind === 5 && (len - 2) % 8 === 0) sackCutBySnaplen(dv, out, q, qe);
       return;
     }
     switch (kind) {
@@ -349,4 +351,16 @@ export function srcAddrString(p: TcpPacket): string {
 
 export function dstAddrString(p: TcpPacket): string {
   return p.ipVersion === 4 ? ipv4ToString(p.dstV4) : ipv6ToString(p.dst6);
+}
+
+/** A SACK option the snaplen cut: its whole blocks, and a lone left edge, as tshark reports them. */
+function sackCutBySnaplen(dv: DataView, out: TcpPacket, q: number, qe: number): void {
+  let e = q + 2;
+  while (e + 8 <= qe && out.sackCount < 4) {
+    out.sackLeft[out.sackCount] = dv.getUint32(e);
+    out.sackRight[out.sackCount] = dv.getUint32(e + 4);
+    out.sackCount++;
+    e += 8;
+  }
+  if (e + 4 <= qe) out.sackLeftCut = dv.getUint32(e);
 }

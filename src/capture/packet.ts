@@ -71,6 +71,11 @@ export class TcpPacket {
   sackCount = 0;
   readonly sackLeft = new Uint32Array(4);
   readonly sackRight = new Uint32Array(4);
+  /**
+   * Left edge of a SACK block whose right edge the snaplen cut off, or -1. tshark shows such an
+   * edge as tcp.options.sack_le; the analysis ignores it (half a block says nothing about holes).
+   */
+  sackLeftCut = -1;
   /** The snaplen cut this packet short. */
   truncated = false;
   /** Offsets in `bytes` of the IP and TCP headers, and the TCP header length (data offset × 4). */
