@@ -308,7 +308,7 @@ export async function iperf3RttCheck(rttMs: number, tolerance: number, prefix?: 
     if (rc !== 0) throw new TcpwinError("route_failed", `could not set quickack on side B's route (ip route change exited ${rc})`);
     const server = link.spawnArgv("b", [...pin, "iperf3", "-s", "-1", "-p", "5299"], { stdio: "ignore" });
     await waitListener(link, server, 5000);
-    const client = link.spawnArgv("a", [...pin, "iperf3", "-c", link.info.addr_b, "-p", "5299", "-t", "2", "-b", "2M", "-l", "1000", "-J"], { stdio: "pipe" });
+    const client = link.spawnArgv("a", [...pin, "iperf3", "-c", link.info.addr_b, "-p", "5299", "-t", "3", "-i", "0.1", "-b", "2M", "-l", "1000", "-J"], { stdio: "pipe" });
     const res = await collect(client);
     await link.stopChild(server);
     const j = JSON.parse(res.stdout) as { end?: { streams?: { sender?: { mean_rtt?: number; min_rtt?: number } }[] }; error?: string };

@@ -7,8 +7,6 @@
 export interface ForwarderConfig {
   fdA: number;
   fdB: number;
-  delayAtoBMs: number;
-  delayBtoAMs: number;
   /** Link rate in bit/s; 0 = unlimited. */
   rateBps: number;
   /** Tail-drop threshold of the rate limiter's queue, bytes. */
@@ -27,8 +25,16 @@ export interface ForwarderConfig {
   /** CPU to pin the worker thread to, -1 = no pinning. */
   cpu: number;
   ctrl: SharedArrayBuffer;
+  /** Float64 [A→B, B→A] one-way delays, ms. */
+  delays: SharedArrayBuffer;
   stats: SharedArrayBuffer;
 }
+
+/** Int32 words of `ctrl`: stop requested; worker stopped (fds released); packets are captured. */
+export const CTRL_STOP = 0;
+export const CTRL_STOPPED = 1;
+export const CTRL_CAPTURE = 2;
+export const CTRL_WORDS = 3;
 
 export const STAT = {
   packetsIn: 0,

@@ -18,13 +18,15 @@
  * Atomics.wait (+0.1 ms) alone would inflate a 0.5 ms RTT by 20–60 %.
  *
  * Hot loop allocation: none. Slots are Buffer views made once; the pcap writer reuses one buffer.
- * Control: Int32 shared word 0 = stop request, word 1 = stopped (fds released). Stats: Float64 shared array (STAT_* indices).
+ * Control: Int32 shared words (CTRL_*): stop request, stopped (fds released), capture on. Delays:
+ * Float64 shared [A→B, B→A] ms, read per packet, so the main thread can change them (calibration).
+ * Stats: Float64 shared array (STAT_* indices).
  */
 import { workerData, parentPort } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
 import { errno, gettid, ppoll, prctl, read, sched_setaffinity, sched_setscheduler, write } from "../../kernel/libc.js";
 import { PcapWriter } from "../../capture/pcap-writer.js";
-import { STAT, STAT_STRIDE, type ForwarderConfig } from "./forwarder-types.js";
+import { CTRL_CAPTURE, CTRL_STOP, CTRL_STOPPED, STAT, STAT_STRIDE, type ForwarderConfig } from "./forwarder-types.js";
 import { mulberry32 as makeRng } from "../../model/prng.js";
 
 const PR_SET_TIMERSLACK = 29;
@@ -34,6 +36,7 @@ const SCHED_FIFO = 1;
 
 const cfg = workerData as ForwarderConfig;
 const ctrl = new Int32Array(cfg.ctrl);
+const delays = new Float64Array(cfg.delays);
 const stats = new Float64Array(cfg.stats);
 
 class Direction {
@@ -50,7 +53,8 @@ class Direction {
   constructor(
     readonly inFd: number,
     readonly outFd: number,
-    readonly delayMs: number,
+    /** Index of this direction's delay in `delays`. */
+    readonly delayIndex: number,
     readonly statBase: number,
     /** This direction's packets are captured on arrival (true) or on delivery (false). */
     readonly captureOnArrival: boolean,
@@ -68,8 +72,8 @@ class Direction {
 
 const slotSize = Math.max(cfg.mtu, 576);
 const nslots = Math.min(Math.max(Math.ceil((32 << 20) / slotSize), 256), 16384);
-const ab = new Direction(cfg.fdA, cfg.fdB, cfg.delayAtoBMs, 0, cfg.pcapSide === "a", cfg.seed, nslots, slotSize);
-const ba = new Direction(cfg.fdB, cfg.fdA, cfg.delayBtoAMs, STAT_STRIDE, cfg.pcapSide === "b", cfg.seed ^ 0x9e3779b9, nslots, slotSize);
+const ab = new Direction(cfg.fdA, cfg.fdB, 0, 0, cfg.pcapSide === "a", cfg.seed, nslots, slotSize);
+const ba = new Direction(cfg.fdB, cfg.fdA, 1, STAT_STRIDE, cfg.pcapSide === "b", cfg.seed ^ 0x9e3779b9, nslots, slotSize);
 ab.reverse = ba;
 ba.reverse = ab;
 const rateBytesPerMs = cfg.rateBps > 0 ? cfg.rateBps / 8 / 1000 : 0;
@@ -133,7 +137,7 @@ function readAll(d: Direction, stampMs = -1): void {
     const sb = d.statBase;
     stats[sb + STAT.packetsIn]!++;
     stats[sb + STAT.bytesIn]! += n;
-    if (pcap !== null && d.captureOnArrival) capture(slot, n, now);
+    if (pcap !== null && d.captureOnArrival && ctrl[CTRL_CAPTURE] === 1) capture(slot, n, now);
     if (loss > 0 && d.rng() < loss) {
       stats[sb + STAT.dropsLoss]!++;
       continue;
@@ -146,9 +150,9 @@ function readAll(d: Direction, stampMs = -1): void {
         continue;
       }
       d.linkFree = start + n / rateBytesPerMs;
-      due = d.linkFree + d.delayMs;
+      due = d.linkFree + delays[d.delayIndex]!;
     } else {
-      due = now + d.delayMs;
+      due = now + delays[d.delayIndex]!;
     }
     d.len[d.tail] = n;
     d.due[d.tail] = due;
@@ -173,7 +177,7 @@ function releaseDue(d: Direction): void {
       const lateUs = (now - due) * 1000;
       stats[sb + STAT.lateSumUs]! += lateUs;
       if (lateUs > stats[sb + STAT.lateMaxUs]!) stats[sb + STAT.lateMaxUs] = lateUs;
-      if (pcap !== null && !d.captureOnArrival) capture(slot, n, now);
+      if (pcap !== null && !d.captureOnArrival && ctrl[CTRL_CAPTURE] === 1) capture(slot, n, now);
       // Writing into a TUN device runs that namespace's receive path in this thread, and what it
       // sends in response (ACKs, or the segments an ACK releases) is queued on the same device
       // right away. Read it now, so that its arrival time is not pushed back by the rest of a
@@ -215,7 +219,7 @@ if (cfg.cpu >= 0) {
 }
 parentPort!.postMessage({ type: "ready", realtime });
 
-while (Atomics.load(ctrl, 0) === 0) {
+while (Atomics.load(ctrl, CTRL_STOP) === 0) {
   releaseDue(ab);
   releaseDue(ba);
   readAll(ab);
@@ -235,6 +239,6 @@ while (Atomics.load(ctrl, 0) === 0) {
 
 if (pcap !== null) pcap.close();
 // Word 1 tells a main thread blocked in Atomics.wait that the fds are no longer in use.
-Atomics.store(ctrl, 1, 1);
-Atomics.notify(ctrl, 1);
+Atomics.store(ctrl, CTRL_STOPPED, 1);
+Atomics.notify(ctrl, CTRL_STOPPED);
 parentPort!.postMessage({ type: "stopped" });

@@ -8,9 +8,23 @@
 import type { Worker } from "node:worker_threads";
 import { startWorker } from "../worker-entry.js";
 import { TcpwinError } from "../../errors.js";
-import { readDirectionStats, STAT_STRIDE, type DirectionStats, type ForwarderConfig } from "./forwarder-types.js";
+import {
+  CTRL_CAPTURE,
+  CTRL_STOP,
+  CTRL_STOPPED,
+  CTRL_WORDS,
+  readDirectionStats,
+  STAT_STRIDE,
+  type DirectionStats,
+  type ForwarderConfig,
+} from "./forwarder-types.js";
 
-export type ForwarderOptions = Omit<ForwarderConfig, "ctrl" | "stats">;
+export type ForwarderOptions = Omit<ForwarderConfig, "ctrl" | "delays" | "stats"> & {
+  delayAtoBMs: number;
+  delayBtoAMs: number;
+  /** Capture from the start (default true). */
+  capture?: boolean;
+};
 
 export interface ForwarderStats {
   a_to_b: DirectionStats;
@@ -20,20 +34,26 @@ export interface ForwarderStats {
 export class Forwarder {
   private readonly worker: Worker;
   private readonly ctrl: Int32Array;
+  private readonly delays: Float64Array;
   private readonly stats: Float64Array;
   private stopped = false;
   private failure: Error | undefined;
 
   private constructor(opts: ForwarderOptions) {
-    const ctrlBuf = new SharedArrayBuffer(8);
+    const ctrlBuf = new SharedArrayBuffer(CTRL_WORDS * 4);
+    const delaysBuf = new SharedArrayBuffer(2 * 8);
     const statsBuf = new SharedArrayBuffer(2 * STAT_STRIDE * 8);
     this.ctrl = new Int32Array(ctrlBuf);
+    this.delays = new Float64Array(delaysBuf);
     this.stats = new Float64Array(statsBuf);
-    const cfg: ForwarderConfig = { ...opts, ctrl: ctrlBuf, stats: statsBuf };
+    this.setDelays(opts.delayAtoBMs, opts.delayBtoAMs);
+    this.setCapture(opts.capture ?? true);
+    const { delayAtoBMs: _ab, delayBtoAMs: _ba, capture: _c, ...rest } = opts;
+    const cfg: ForwarderConfig = { ...rest, ctrl: ctrlBuf, delays: delaysBuf, stats: statsBuf };
     this.worker = startWorker(import.meta.url, "./forwarder-worker.js", cfg);
     this.worker.on("error", (e) => {
       this.failure = e;
-      Atomics.store(this.ctrl, 1, 1);
+      Atomics.store(this.ctrl, CTRL_STOPPED, 1);
     });
     // The worker must not keep the process alive on its own.
     this.worker.unref();
@@ -58,6 +78,22 @@ export class Forwarder {
     return this.failure;
   }
 
+  /** One-way delays from the next packet on (packets already queued keep their due times). */
+  setDelays(aToBMs: number, bToAMs: number): void {
+    this.delays[0] = aToBMs;
+    this.delays[1] = bToAMs;
+  }
+
+  /** Capture on or off (the link's own calibration traffic is not the user's). */
+  setCapture(on: boolean): void {
+    Atomics.store(this.ctrl, CTRL_CAPTURE, on ? 1 : 0);
+  }
+
+  /** Zero the counters (after the calibration, so they count only the user's traffic). */
+  resetStats(): void {
+    this.stats.fill(0);
+  }
+
   snapshot(): ForwarderStats {
     return { a_to_b: readDirectionStats(this.stats, 0), b_to_a: readDirectionStats(this.stats, STAT_STRIDE) };
   }
@@ -66,9 +102,9 @@ export class Forwarder {
   stopSync(timeoutMs = 2000): void {
     if (this.stopped) return;
     this.stopped = true;
-    Atomics.store(this.ctrl, 0, 1);
+    Atomics.store(this.ctrl, CTRL_STOP, 1);
     const deadline = Date.now() + timeoutMs;
-    while (Atomics.load(this.ctrl, 1) === 0 && Date.now() < deadline) Atomics.wait(this.ctrl, 1, 0, 20);
+    while (Atomics.load(this.ctrl, CTRL_STOPPED) === 0 && Date.now() < deadline) Atomics.wait(this.ctrl, CTRL_STOPPED, 0, 20);
     void this.worker.terminate();
   }
 }
