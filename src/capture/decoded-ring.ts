@@ -27,7 +27,7 @@
  * with receiveMessageOnPort, so this side stays synchronous like the in-thread reader.
  */
 import { readFileSync, statSync } from "node:fs";
-import { availableParallelism, loadavg } from "node:os";
+import { availableParallelism } from "node:os";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { CaptureIoError } from "./chunk-source.js";
 import type { TcpPacket } from "./packet.js";
@@ -131,17 +131,18 @@ export function readWorkerWanted(source: string, force?: boolean): boolean {
 }
 
 /**
- * A CPU is free for the worker: the 1-minute load average at most CPUs − 1, and right now fewer
- * runnable threads system-wide than CPUs (procs_running of /proc/stat, which counts this thread;
- * the least of three looks 0.2 ms apart, as V8's own compiler threads come and go). With every
- * CPU busy the worker only takes turns with this thread: measured on the benchmark capture, 2
- * cores with one kept busy by another process, 486 ms without the worker against 644 ms with it
- * (idle: 480 ms without, 433 ms with), so a wrong "busy" costs little and a wrong "idle" much.
+ * A CPU is free for the worker: right now fewer runnable threads system-wide than CPUs
+ * (procs_running of /proc/stat, which counts this thread; the least of three looks 0.2 ms apart,
+ * as V8's own compiler threads come and go — a CPU-bound process is runnable in all three). With
+ * every CPU busy the worker only takes turns with this thread: measured on the benchmark capture,
+ * 2 cores with one kept busy by another process, 486 ms without the worker against 644 ms with it
+ * (idle: 480 ms without, 433 ms with). Not the load average: it remembers the last minute, so
+ * after any busy minute (a benchmark's own earlier runs) it said "busy" on an idle machine.
  * Unknown (no /proc): no worker.
  */
 function coreIdle(): boolean {
   const cpus = availableParallelism();
-  if (cpus < 2 || loadavg()[0]! > cpus - 1) return false;
+  if (cpus < 2) return false;
   try {
     let least = Infinity;
     for (let i = 0; i < 3; i++) {
