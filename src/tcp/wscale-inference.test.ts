@@ -30,3 +30,22 @@ test("exact powers of two are not rounded up; no samples, no verdict", () => {
   assert.equal(t.verdict(), null);
   assert.equal(t.impossible, 1);
 });
+
+test("one sample measured from a stale ACK (the capture lost the newer one) does not raise the bound", () => {
+  const s = new ScaleInference();
+  for (let i = 0; i < 300; i++) s.sample(i % 3 === 0 ? 29200 : 20000, 29200, 1448); // fills an unscaled window
+  s.sample(29200 + 2896, 29200, 1448); // two segments beyond it: the ACK that allowed them was not captured
+  const v = s.verdict()!;
+  assert.equal(v.shift, 0, v.reason);
+  assert.ok(v.confidence >= 0.8, v.reason);
+  // Two such samples are no longer an accident.
+  s.sample(29200 + 1448, 29200, 1448);
+  assert.equal(s.shift, 1);
+});
+
+test("a sender that only at the end of slow start needs a larger scale still raises the bound", () => {
+  const s = new ScaleInference();
+  for (let i = 0; i < 1500; i++) s.sample(60 * 1448, 1000, 1448); // needs shift 7
+  for (let i = 0; i < 3; i++) s.sample(120 * 1448, 1000, 1448); // needs shift 8
+  assert.equal(s.shift, 8);
+});

@@ -9,6 +9,11 @@
  * visibly ran into that window (in flight within one MSS of raw << shift, repeatedly), because a
  * larger true scale would have let it send more. Captured near the receiver, in flight looks
  * smaller than it was, which only weakens the bound (never makes it wrong).
+ *
+ * A capture that lost an ACK (tcpdump drops under load) makes the next sample or two measure in
+ * flight from a stale ACK, too high: a lone sample would then raise the bound for good. So the
+ * bound is the largest shift that at least 2 samples (and 1 in 1000) need; a single sample alone
+ * still counts.
  */
 
 /** 2^k without Math.pow on the per-packet path. */
@@ -16,8 +21,10 @@ const POW2 = Float64Array.from({ length: 16 }, (_, k) => 2 ** k);
 
 export class ScaleInference {
   samples = 0;
-  /** Smallest shift consistent with every sample so far (-1 before the first sample). */
+  /** Smallest shift consistent with the samples so far, outliers aside (-1 before the first sample). */
   shift = -1;
+  /** Per shift: samples that need exactly that shift; allocated at the first sample. */
+  need: Uint32Array | null = null;
   /** Samples that would need a shift above 14 (not a window-limited sender, or bad data). */
   impossible = 0;
   /** Per shift: samples with in_flight within one MSS of raw << shift; allocated at the first sample. */
@@ -40,9 +47,23 @@ export class ScaleInference {
       return;
     }
     if (ratio > this.maxRatio) this.maxRatio = ratio;
-    if (k > this.shift) this.shift = k;
+    const need = (this.need ??= new Uint32Array(15));
+    need[k]!++;
+    this.shift = this.bound(need);
     const edge = raw * POW2[k]!;
     if (inFlight > edge - (mss > 0 ? mss : 1)) (this.nearFull ??= new Uint32Array(15))[k]!++;
+  }
+
+  /** The largest shift needed by enough samples (see the module note). */
+  private bound(need: Uint32Array): number {
+    const n = this.samples - this.impossible;
+    const enough = n < 2 ? 1 : Math.max(2, Math.ceil(n / 1000));
+    let atLeast = 0;
+    for (let k = 14; k > 0; k--) {
+      atLeast += need[k]!;
+      if (atLeast >= enough) return k;
+    }
+    return 0;
   }
 
   /** Confidence 0..1 and the reason, for the final shift. */
