@@ -288,6 +288,9 @@ export interface RttCheck {
   failure?: string;
 }
 
+/** iperf3's sending rate in the RTT check (see there why). */
+export const IPERF3_RATE = "20M";
+
 /** iperf3 through a link of `rttMs`: its -J mean_rtt (µs, from tcp_info srtt samples) vs configured. */
 export async function iperf3RttCheck(rttMs: number, tolerance: number, prefix?: string, guard?: (link: LabLink) => () => void, cpu = -1): Promise<RttCheck> {
   const out: RttCheck = { rtt_ms: rttMs, tool: "iperf3", mean_rtt_ms: null, min_rtt_ms: null, error: null, pass: null };
@@ -303,12 +306,16 @@ export async function iperf3RttCheck(rttMs: number, tolerance: number, prefix?: 
     // reports is the link's round trip. Under bulk load its srtt also carries the iperf3 server's
     // wake-up before it reads (the small-segment ACK waits for the read; ~60 µs here) and bursts
     // queued behind one another in the forwarder — endpoint behaviour, not the emulator's delay.
+    // 20 Mbit/s (2500 packets/s, 1 % of the forwarder's capacity), not less: this VM stalls a
+    // vCPU for 1–9 ms a few times a second, and an srtt that one such sample inflated decays over
+    // ~16 samples; at 2 Mbit/s that took ~60 ms, long enough for the 0.1 s snapshots to catch it
+    // often (mean_rtt at 0.5 ms: +3 … +9 % at 2 Mbit/s, 0 … +5 % at 10, +1 … +3 % at 20).
     const route = link.spawnIn("b", "ip route change $(ip route | head -1) quickack 1", { stdio: "ignore" });
     const rc = await new Promise<number | null>((r) => route.once("exit", r));
     if (rc !== 0) throw new TcpwinError("route_failed", `could not set quickack on side B's route (ip route change exited ${rc})`);
     const server = link.spawnArgv("b", [...pin, "iperf3", "-s", "-1", "-p", "5299"], { stdio: "ignore" });
     await waitListener(link, server, 5000);
-    const client = link.spawnArgv("a", [...pin, "iperf3", "-c", link.info.addr_b, "-p", "5299", "-t", "3", "-i", "0.1", "-b", "2M", "-l", "1000", "-J"], { stdio: "pipe" });
+    const client = link.spawnArgv("a", [...pin, "iperf3", "-c", link.info.addr_b, "-p", "5299", "-t", "3", "-i", "0.1", "-b", IPERF3_RATE, "-l", "1000", "-J"], { stdio: "pipe" });
     const res = await collect(client);
     await link.stopChild(server);
     const j = JSON.parse(res.stdout) as { end?: { streams?: { sender?: { mean_rtt?: number; min_rtt?: number } }[] }; error?: string };

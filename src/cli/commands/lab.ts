@@ -351,7 +351,7 @@ function registerValidate(lab: Command): void {
         "Window-limited cells must be within --tolerance of the model plus the time the link measured delivering packets " +
         "(\"link busy\": both endpoints' TCP stacks run inside its TUN writes, serially, on one machine). Also checks the " +
         "emulator's RTT as tcp_info min_rtt sees it (window-limited cells with ≤ 4 segments in flight) and as iperf3 -J " +
-        "mean_rtt reports it (2 Mbit/s, receiver ACKing at once). Exit 1 if a check fails. Needs root.",
+        "mean_rtt reports it (20 Mbit/s, receiver ACKing at once). Exit 1 if a check fails. Needs root.",
     )
     .option("--quick", "a 4-cell subset at 1.66 ms (CI)")
     .addOption(new Option("--size <bytes>", "bytes per transfer").argParser(sizeArg).default(INCIDENT_BYTES))
@@ -449,7 +449,7 @@ Examples:
             process.stdout.write(
               c.failure
                 ? `iperf3 RTT check at ${c.rtt_ms} ms: ${c.failure}\n`
-                : `iperf3 (2 Mbit/s, receiver quickack) through the link at ${c.rtt_ms} ms: mean_rtt ${c.mean_rtt_ms!.toFixed(3)} ms (${pctSigned(c.error!)}), min_rtt ${c.min_rtt_ms?.toFixed(3) ?? "?"} ms ${c.pass ? st.green("ok") : st.red("OUT")}\n`,
+                : `iperf3 (20 Mbit/s, receiver quickack) through the link at ${c.rtt_ms} ms: mean_rtt ${c.mean_rtt_ms!.toFixed(3)} ms (${pctSigned(c.error!)}), min_rtt ${c.min_rtt_ms?.toFixed(3) ?? "?"} ms ${c.pass ? st.green("ok") : st.red("OUT")}\n`,
             );
           }
           const wl = results.filter((r) => r.window_limited);
