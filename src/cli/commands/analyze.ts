@@ -46,11 +46,11 @@ export function registerAnalyze(program: Command): void {
     .command("analyze")
     .summary("analyse a pcap/pcapng capture: per-connection evidence and a verdict")
     .description(
-      "Reads a pcap or pcapng capture (a file, or - for stdin), follows every TCP connection with\n" +
-        "Wireshark's sequence analysis, measures how long each sender was held by the receiver's window,\n" +
-        "the congestion window or the application, and gives each connection a verdict with the numbers\n" +
-        "behind it, a model cross-check and the fix. Connections are listed most important first\n" +
-        "(bytes × how much a limit held them).",
+      "Reads a pcap or pcapng capture (a file, or - for stdin), follows every TCP connection with" +
+        " Wireshark's sequence analysis, measures how long each sender was held by the receiver's window," +
+        " the congestion window or the application, and gives each connection a verdict with the numbers" +
+        " behind it, a model cross-check and the fix. Connections are listed most important first" +
+        " (bytes × how much a limit held them).",
     )
     .argument("<file>", "capture file (pcap or pcapng), or - for stdin")
     .option("--json", "print one JSON object: { connections: [ { stream, client, server, ..., verdict } ], warnings }")

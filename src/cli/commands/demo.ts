@@ -24,9 +24,9 @@ export function registerDemo(program: Command): void {
     .command("demo")
     .summary("run the main job on the bundled example (what `npm start` does)")
     .description(
-      "Analyses the capture bundled with tcpwin (assets/rcvbuf-1024.pcap): a receiver on port 9876\n" +
-        "that set SO_RCVBUF=1024 — RocketMQ's serverSocketRcvBufSize=1024 — before listen(), so it\n" +
-        "advertises a window of one or two MSS (574 B) and the sender waits a round trip per segment.",
+      "Analyses the capture bundled with tcpwin (assets/rcvbuf-1024.pcap): a receiver on port 9876" +
+        " that set SO_RCVBUF=1024 — RocketMQ's serverSocketRcvBufSize=1024 — before listen(), so it" +
+        " advertises a window of one or two MSS (574 B) and the sender waits a round trip per segment.",
     )
     .option("--json", "print the analysis as JSON")
     .option("--deadline <time>", "the time the 100 KiB should take (default: 148 ms, the incident's 3 s for 2 MB scaled down)", durationArg)

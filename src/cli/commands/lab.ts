@@ -85,9 +85,9 @@ export function registerLab(program: Command): void {
     .command("lab")
     .summary("reproduce window-limited transfers: bulk client/server, link emulator, model validation")
     .description(
-      "The reproduction lab. `serve`/`send` move bytes with socket options set before the handshake and\n" +
-        "report the kernel's view and the model's prediction; `link` emulates a link (RTT, MTU, rate, loss)\n" +
-        "between two network namespaces; `validate` runs the model against measurements over a grid.",
+      "The reproduction lab. `serve`/`send` move bytes with socket options set before the handshake and" +
+        " report the kernel's view and the model's prediction; `link` emulates a link (RTT, MTU, rate, loss)" +
+        " between two network namespaces; `validate` runs the model against measurements over a grid.",
     );
   registerServe(lab);
   registerSend(lab);

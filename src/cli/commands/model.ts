@@ -38,9 +38,9 @@ export function registerModel(program: Command): void {
     .command("model")
     .summary("how long N bytes take over TCP, and what buffer a deadline needs")
     .description(
-      "Transfer-time model: predicted time, window used, round trips and the dominant bound (window,\n" +
-        "bandwidth, slow start). With --rcvbuf, applies Linux's SO_RCVBUF → window rules for the kernel\n" +
-        "version; with --deadline, answers the inverse question (smallest window and SO_RCVBUF).",
+      "Transfer-time model: predicted time, window used, round trips and the dominant bound (window," +
+        " bandwidth, slow start). With --rcvbuf, applies Linux's SO_RCVBUF → window rules for the kernel" +
+        " version; with --deadline, answers the inverse question (smallest window and SO_RCVBUF).",
     )
     .addOption(new Option("--size <bytes>", "bytes to move: 2079208, 2MB, 1.98MiB").argParser(sizeArg))
     .addOption(new Option("--rtt <time>", "round-trip time: 1.66ms, 1660us").argParser(durationArg))
