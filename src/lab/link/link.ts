@@ -221,8 +221,8 @@ export class LabLink {
 
   /**
    * A TUN link on one machine costs the endpoints more than a wire: each packet is read and written
-   * by this process, and each side's stack runs around it (30–60 µs per round trip on a 2-vCPU VM,
-   * against 3–10 µs through a veth pair). The kernel counts that in every RTT sample, so a link
+   * by this process, and each side's stack runs around it (15 µs per round trip on a 2-vCPU VM with
+   * everything on one CPU, 30–60 µs across CPUs, against 3–10 µs through a veth pair). The kernel counts that in every RTT sample, so a link
    * that only added rtt_ms would show 0.5 ms as ~0.54 ms to tcp_info and iperf3. Measure it once —
    * the least of 50 pings through the link with no delay, neither captured nor counted — and add
    * only the rest, so the endpoints' best RTT is the one asked for. Without ping: not compensated.
