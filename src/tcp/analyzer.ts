@@ -29,7 +29,7 @@ import { FlowTable } from "./flow-table.js";
 import type { HalfFlow } from "./half-flow.js";
 import { SegmentResult } from "./segment-result.js";
 import { analyzeSequence } from "./sequence-analysis.js";
-import { seqDiff, seqGt, seqSub } from "./seq.js";
+import { seqDiff, seqGe, seqGt, seqSub } from "./seq.js";
 
 const SFR = TCP_SYN | TCP_FIN | TCP_RST;
 
@@ -216,7 +216,7 @@ export class TcpAnalyzer {
     }
     if (r.hasTa && conv.firstRttNs !== 0) r.initialRttNs = conv.firstRttNs;
 
-    this.evidence(conv, fwd, rev, seq, seglen, flags, window, r);
+    this.evidence(conv, fwd, rev, seq, ack, seglen, flags, window, r);
 
     if (this.onResult !== null && conv.selected) {
       r.frame = seg.frame;
@@ -238,6 +238,7 @@ export class TcpAnalyzer {
     fwd: HalfFlow,
     rev: HalfFlow,
     seq: number,
+    ack: number,
     seglen: number,
     flags: number,
     window: number,
@@ -254,7 +255,13 @@ export class TcpAnalyzer {
 
     fwd.packets++;
     fwd.lastWasSyn = (flags & TCP_SYN) !== 0;
-    if (flags & TCP_ACK) fwd.sentAck = true;
+    if (flags & TCP_ACK) {
+      if (!fwd.sentAck || seqGe(ack, fwd.highAck)) {
+        fwd.highAck = ack;
+        fwd.highAckWindow = window;
+      }
+      fwd.sentAck = true;
+    }
     if ((flags & TCP_SYN) === 0) fwd.advRaw.add(window);
     let newData = false;
     if (seglen > 0) {
@@ -283,12 +290,13 @@ export class TcpAnalyzer {
     if (r.bytesInFlight > 0) fwd.bif.add(r.bytesInFlight);
     if (r.ackRttNs > 0) rev.rtt.add(r.ackRttNs);
 
-    // Window scale inference for the peer's windows, from this side's data in flight.
+    // Window scale inference for the peer's windows, from this side's data in flight against the
+    // peer's newest ACK (see HalfFlow.highAck).
     if (seglen > 0 && rev.winScale === -1 && rev.sentAck && !rev.lastWasSyn) {
-      const outstanding = seqGt(fwd.nextseq, rev.lastack) ? seqSub(fwd.nextseq, rev.lastack) : 0;
-      fwd.peerScale.sample(outstanding, rev.window, fwd.maxSegment);
+      const outstanding = seqGt(fwd.nextseq, rev.highAck) ? seqSub(fwd.nextseq, rev.highAck) : 0;
+      fwd.peerScale.sample(outstanding, rev.highAckWindow, fwd.maxSegment);
       const k = fwd.peerScale.shift;
-      if (k >= 0 && (flags & SFR) === 0 && ((seq + seglen) | 0) === ((rev.lastack + (rev.window << k)) | 0)) {
+      if (k >= 0 && (flags & SFR) === 0 && ((seq + seglen) | 0) === ((rev.highAck + (rev.highAckWindow << k)) | 0)) {
         r.windowFullInferred = true;
         fwd.windowFullInferred++;
       }
@@ -347,12 +355,13 @@ export class TcpAnalyzer {
 
 function classify(s: HalfFlow, r: HalfFlow): void {
   let outstanding: number;
-  if (r.sentAck) outstanding = seqDiff(s.nextseq, r.lastack) > 0 ? seqSub(s.nextseq, r.lastack) : 0;
+  if (r.sentAck) outstanding = seqDiff(s.nextseq, r.highAck) > 0 ? seqSub(s.nextseq, r.highAck) : 0;
   else outstanding = seqSub(s.dataHighEnd, s.dataFirstSeq);
   let raw = -1;
   let shift = 0;
   if (r.packets > 0) {
-    raw = r.window;
+    // The newest ACK's window (a receiver that never sent an ACK has only its SYN's).
+    raw = r.sentAck ? r.highAckWindow : r.window;
     if (!r.lastWasSyn) shift = r.winScale >= 0 ? r.winScale : r.winScale === -2 ? 0 : -1;
   }
   const mss = s.maxSegment > 0 ? s.maxSegment : s.mssSyn > 0 ? s.mssSyn : 536;

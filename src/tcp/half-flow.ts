@@ -65,6 +65,14 @@ export class HalfFlow {
   lastWasSyn = false;
   /** This side has sent a packet with the ACK flag (its lastack means something). */
   sentAck = false;
+  /**
+   * This side's newest ACK (the highest ack number, the latest of equals; int32 like every sequence
+   * number in tcp/) and the raw window it carried: what the peer's sender goes by. `lastack` and
+   * `window` are Wireshark's, the latest *captured*, which on a capture with reordered ACKs (seen
+   * on a veth pair: two interleaved runs of ACKs) can be an older one.
+   */
+  highAck = 0;
+  highAckWindow = 0;
   sawFin = false;
   sawRst = false;
   /** Raw windows this side advertised in non-SYN packets (scaled at the end). */

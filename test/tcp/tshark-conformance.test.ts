@@ -60,10 +60,12 @@ for (const run of runs) {
     const pair = createVethPair({ mtu: run.mtu });
     const file = join(dir, `${run.name}.pcap`);
     let context = "";
+    let dropped = 0;
     try {
       const cap = await captureIperf(pair, file, run.args, 5201, run.ipv6 ?? false);
       const sent = (cap.iperf as { end?: { sum_sent?: { bytes?: number } } }).end?.sum_sent?.bytes;
       context = `tcpdump: ${cap.tcpdumpLog.replace(/\n/g, " | ")}; iperf3 sent ${sent} bytes`;
+      dropped = Number(/(\d+) packets? dropped by kernel/.exec(cap.tcpdumpLog)?.[1] ?? 0);
     } finally {
       pair.close();
     }
@@ -93,7 +95,11 @@ for (const run of runs) {
     assert.equal(c2.fields.find((f) => f.field === "tcp.analysis.window_full")!.present, 0);
     const cutData = bulk(analyzeCapture(cut).connections);
     assert.equal(cutData.rwnd_scale.source, "inferred", JSON.stringify(cutData.rwnd_scale));
-    if (run.name === "w4k-mtu614" && !starved(data)) {
+    if (dropped > 0) {
+      // Lost ACKs make in flight look larger than the window allowed: the inference then works
+      // from a different capture than the one the sender saw (tshark's per-packet fields still must agree).
+      t.diagnostic(`tcpdump dropped ${dropped} packets: scale inference not checked: ${JSON.stringify(cutData.rwnd_scale)}`);
+    } else if (run.name === "w4k-mtu614" && !starved(data)) {
       assert.equal(cutData.rwnd_scale.shift, data.rwnd_scale.shift, JSON.stringify(cutData.rwnd_scale));
       assert.ok(cutData.rwnd_scale.confidence! >= 0.8, JSON.stringify(cutData.rwnd_scale));
       assert.ok((cutData.flags.window_full_inferred ?? 0) > 10, JSON.stringify(cutData.flags));
