@@ -19,9 +19,12 @@ const reason = netnsSkipReason(["ip", "iperf3", "tshark"]);
 const dir = mkdtempSync(join(tmpdir(), "tcpwin-lossy-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+// Each group must be present (any of its flags): which packets the seeded drops hit depends on the
+// packet sequence, which timing varies, and so whether a resent segment comes within 20 ms of the
+// duplicate ACKs (fast) or later (plain retransmission) — 1 run in 25 of the first had no fast one.
 const runs = [
-  { name: "loss3-side-a", args: ["--rtt", "1ms", "--loss", "3%", "--seed", "5", "--pcap-side", "a"], expect: ["fast_retransmission", "duplicate_ack", "out_of_order"] },
-  { name: "loss5-side-b-mtu614", args: ["--rtt", "1ms", "--loss", "5%", "--seed", "7", "--pcap-side", "b", "--mtu", "614"], expect: ["lost_segment", "retransmission", "duplicate_ack"] },
+  { name: "loss3-side-a", args: ["--rtt", "1ms", "--loss", "3%", "--seed", "5", "--pcap-side", "a"], expect: [["fast_retransmission", "retransmission"], ["duplicate_ack"], ["out_of_order"]] },
+  { name: "loss5-side-b-mtu614", args: ["--rtt", "1ms", "--loss", "5%", "--seed", "7", "--pcap-side", "b", "--mtu", "614"], expect: [["lost_segment"], ["retransmission", "fast_retransmission"], ["duplicate_ack"]] },
 ];
 
 for (const run of runs) {
@@ -34,7 +37,8 @@ for (const run of runs) {
     assert.ok(c.packets > 500);
     assert.deepEqual([c.missing.length, c.extra.length], [0, 0], describe(c, 1));
     for (const f of c.fields) assert.ok(f.share >= 0.999, `${run.name}: ${f.field}\n${describe(c, 0.999)}`);
-    for (const flag of run.expect) assert.ok(c.fields.find((f) => f.field === `tcp.analysis.${flag}`)!.present > 0, `${run.name}: no ${flag} in this capture`);
+    const present = (flag: string) => c.fields.find((f) => f.field === `tcp.analysis.${flag}`)!.present > 0;
+    for (const group of run.expect) assert.ok(group.some(present), `${run.name}: none of ${group.join(", ")} in this capture`);
 
     if (run === runs[0]) {
       const cli = runCli(["analyze", "--packets", file]);
