@@ -72,7 +72,10 @@ export class ScaleInference {
     if (this.samples === 0 || this.shift < 0) return null;
     const s = this.shift;
     const full = this.nearFull === null ? 0 : this.nearFull[s]!;
-    if (s > 0 && full >= 3)
+    // "Stopped by that window" needs the sender at its edge repeatedly, not by coincidence now and
+    // then over a long transfer: 3 times, and 1 in 20 of the samples that needed this shift.
+    const stopped = full >= 3 && full >= 0.05 * this.need![s]!;
+    if (s > 0 && stopped)
       return {
         shift: s,
         confidence: 0.9,
@@ -82,9 +85,9 @@ export class ScaleInference {
       return {
         shift: s,
         confidence: full > 0 ? 0.7 : 0.5,
-        reason: `bytes in flight exceeded raw window << ${s - 1} (${this.samples} samples), so the scale is at least ${s}; the sender never filled that window, so it may be larger`,
+        reason: `bytes in flight exceeded raw window << ${s - 1} (${this.samples} samples), so the scale is at least ${s}; the sender ${full > 0 ? `reached raw window << ${s} only ${full} times` : "never filled that window"}, so it may be larger`,
       };
-    if (full >= 3)
+    if (stopped)
       return {
         shift: 0,
         confidence: 0.8,
