@@ -12,9 +12,10 @@
  *
  * A capture that lost ACKs (tcpdump drops them in bursts under load) makes the samples until the
  * next captured ACK measure in flight from a stale one, too high: a few such samples would raise
- * the bound for good, above the true scale (seen in CI: 11 for a true 7). So the bound is the
- * largest shift that at least 2 samples and 1 % of them need; a single sample alone still counts.
- * A bound that comes out low only says less; one that comes out high is wrong.
+ * the bound for good, above the true scale. (ACKs captured out of order are the caller's to handle:
+ * the analyzer measures against the newest ACK.) So the bound is the largest shift that at least
+ * 2 samples and 1 % of them need; a single sample alone still counts. A bound that comes out low
+ * only says less; one that comes out high is wrong.
  */
 
 /** 2^k without Math.pow on the per-packet path. */
