@@ -7,16 +7,21 @@
  * Part 2 needs root; it is skipped with the reason otherwise.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { LabLink } from "../src/lab/link/link.js";
 import { CAP_NET_ADMIN, CAP_SYS_ADMIN, hasCapability } from "../src/kernel/netns.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const ENTRY = fileURLToPath(new URL("../src/cli/entry.ts", import.meta.url));
+const BIN = fileURLToPath(new URL("../bin/tcpwin.js", import.meta.url));
+const BUILT = existsSync(fileURLToPath(new URL("../dist/cli/main.js", import.meta.url)));
 const BYTES = 4_000_000_000;
 
+/** The built CLI, as users run it (`npm run build` first); else the source through tsx. */
 function tcpwin(args: string[]) {
-  return spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const argv = BUILT ? [BIN, ...args] : ["--import", "tsx", ENTRY, ...args];
+  return spawn(process.execPath, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
 }
 
 async function waitListen(port: number): Promise<void> {
