@@ -170,7 +170,9 @@ after(() => {
 
 for (const name of ["eth.pcap", "trunc96.pcap", "trunc60.pcap", "nano.pcap", "any-sll2.pcap", "any-sll.pcap", "eth.pcapng", "nano.pcapng", "merged.pcapng", "vlan.pcap", "raw.pcap", "null.pcap", "null-be.pcap", "loop.pcap", "nano-be.pcap", "trunc96-be.pcap"]) {
   test(`tcpdump capture ${name}: every frame equals tshark`, { skip: skip ?? false }, () => {
-    conform(files[name]!, name.startsWith("trunc60") ? 1000 : 1500);
+    // Enough frames to mean something; not an exact count: six tcpdumps run at once, and under
+    // load the `-i any` ones drop packets (1459 TCP frames seen once, against ~2900 usually).
+    conform(files[name]!, 1000);
   });
 }
 
