@@ -99,8 +99,10 @@ test("lab: SO_SNDBUF=4096, GSO off, 5 ms RTT, big receive window → sender_buff
     };
     assert.equal(sent.client.effective.sndbuf, 8192, "the kernel doubles SO_SNDBUF 4096");
     assert.ok(sent.kernel.sndbuf_limited_share >= 0.5, `kernel: ${JSON.stringify(sent.kernel)}`);
-    assert.equal(sent.kernel.rwnd_limited_share, 0);
-    assert.equal(sent.kernel.total_retrans, 0);
+    assert.equal(sent.kernel.rwnd_limited_share, 0, `kernel: ${JSON.stringify(sent.kernel)}`);
+    // Nothing is dropped on this link; a tail-loss probe (after 2 RTTs without an ACK) can still
+    // fire when a loaded machine stalls an end for > 10 ms (seen once with both CPUs busy elsewhere).
+    assert.ok(sent.kernel.total_retrans <= 2, `kernel: ${JSON.stringify(sent.kernel)}`);
 
     // The capture's: a flat flight of a few segments far below the window, nothing lost.
     const a = analyzeCapture(pcap);
