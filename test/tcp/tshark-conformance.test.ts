@@ -82,7 +82,8 @@ for (const run of runs) {
       // unless the machine was so loaded that iperf3 itself could not keep data outstanding
       // (app ≥ 0.5: seen with both cores busy elsewhere), where the share says nothing about us.
       if (starved(data)) t.diagnostic(`sender starved by machine load, limit shares not checked: ${JSON.stringify(data.limits)}`);
-      else assert.ok(data.limits!.rwnd >= 0.25, JSON.stringify(data.limits));
+      // Of the time it had data out (app aside: under load iperf3 itself runs late, 40 % seen).
+      else assert.ok(data.limits!.rwnd / (data.limits!.rwnd + data.limits!.cwnd) >= 0.25, JSON.stringify(data.limits));
       assert.ok(data.small_window_share > 0 || data.rwnd_adv!.max <= 8192);
     } else {
       assert.ok(data.limits!.rwnd < 0.2, `default buffers are not receiver-window limited: ${JSON.stringify(data.limits)}`);
