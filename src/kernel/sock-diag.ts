@@ -27,11 +27,8 @@ import {
   type DiagSocket,
 } from "./netlink.js";
 import { TcpwinError } from "../errors.js";
+import { AF_NETLINK, EINTR, SOCK_CLOEXEC, SOCK_RAW } from "./uapi.js";
 
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
-const EINTR = 4;
 const RECV_BUF_BYTES = 1 << 20; // = RECV_BATCH_MAX
 
 let recvBuf: Buffer | undefined;

@@ -11,10 +11,8 @@
  */
 import { check, close, ioctl, open } from "./libc.js";
 import { TcpwinError } from "../errors.js";
+import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from "./uapi.js";
 
-const O_RDWR = 0o2;
-const O_NONBLOCK = 0o4000;
-const O_CLOEXEC = 0o2000000;
 /** _IOW('T', 202, int) */
 const TUNSETIFF = 0x400454ca;
 const IFF_TUN = 0x0001;

@@ -30,14 +30,8 @@ import {
   TCP_MAXSEG,
 } from "../kernel/sockopt.js";
 import { TcpwinError } from "../errors.js";
+import { AF_INET, AF_INET6, EINPROGRESS, POLLOUT, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from "../kernel/uapi.js";
 
-const AF_INET = 2;
-const AF_INET6 = 10;
-const SOCK_STREAM = 1;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const EINPROGRESS = 115;
-const POLLOUT = 4;
 
 export interface SocketTuning {
   /** setsockopt(SO_RCVBUF) value; undefined = leave the kernel default (autotuning). */

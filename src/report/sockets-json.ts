@@ -15,6 +15,7 @@ import { commOf } from "../kernel/proc-fd.js";
 import { TCP_INFO_BASE_FIELDS, TCP_INFO_LATER_FIELDS, TCPI_OPT } from "../kernel/tcp-info.js";
 import { liveSocketFlags, type LiveSocketFacts, type MachineLimits } from "../diagnose/live-flags.js";
 import { stateName } from "./sockets.js";
+import { AF_INET } from "../kernel/uapi.js";
 
 const enc = new TextEncoder();
 const MAX_SAFE = 2 ** 53;
@@ -157,7 +158,6 @@ function writeU32(buf: Uint8Array, p: number, n: number): number {
   return p + len;
 }
 
-const AF_INET = 2;
 /** "255.255.255.255:65535" */
 const ENDPOINT_V4_MAX = 21;
 

@@ -25,6 +25,7 @@ import { decodeTcpInfo } from "../../kernel/tcp-info.js";
 import { getIntOpt, getTcpInfoRaw, IPPROTO_TCP, setIntOpt, SO_RCVBUF, SO_RCVTIMEO, SO_SNDBUF, SO_SNDTIMEO, SOL_SOCKET, TCP_NODELAY } from "../../kernel/sockopt.js";
 import { decodeRequest, encodeReply, REPLY_MAGIC, REQUEST_LEN, type ServerReport } from "./protocol.js";
 import type { TuningReport } from "../tuned-socket.js";
+import { EAGAIN, EINTR, F_GETFL, F_SETFL, MSG_DONTWAIT, MSG_NOSIGNAL, O_NONBLOCK, SOCK_CLOEXEC } from "../../kernel/uapi.js";
 
 export interface ReceiverConfig {
   fd: number;
@@ -38,14 +39,6 @@ export interface ReceiverConfig {
 
 const cfg = workerData as ReceiverConfig;
 const ctrl = new Int32Array(cfg.ctrl);
-const F_GETFL = 3;
-const F_SETFL = 4;
-const O_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const MSG_NOSIGNAL = 0x4000;
-const MSG_DONTWAIT = 0x40;
-const EAGAIN = 11;
-const EINTR = 4;
 const CHUNK = 256 * 1024;
 
 const buf = Buffer.alloc(CHUNK);

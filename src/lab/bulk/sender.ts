@@ -19,6 +19,7 @@ import { TcpwinError } from "../../errors.js";
 import { connectTunedFd, type SocketTuning, type TuningReport } from "../tuned-socket.js";
 import { encodeRequest, MAX_REPLY_JSON, REPLY_HEADER_LEN, REPLY_MAGIC, REQUEST_LEN, type ServerReport } from "./protocol.js";
 import { release } from "node:os";
+import { EAGAIN, EINTR, F_GETFL, F_SETFL, MSG_NOSIGNAL, O_NONBLOCK } from "../../kernel/uapi.js";
 
 /**
  * Bytes per send(2): iperf3's default write size. With TCP_NODELAY every call pushes its data at
@@ -27,12 +28,6 @@ import { release } from "node:os";
  * one; 128 KiB gives 2.5–2.6 either way (iperf3: 2.4–2.6).
  */
 const CHUNK = 128 * 1024;
-const F_GETFL = 3;
-const F_SETFL = 4;
-const O_NONBLOCK = 0o4000;
-const MSG_NOSIGNAL = 0x4000;
-const EAGAIN = 11;
-const EINTR = 4;
 
 export class TransferError extends TcpwinError {
   override readonly name = "TransferError";

@@ -28,10 +28,9 @@ import { errno, gettid, ppoll, prctl, read, sched_setaffinity, sched_setschedule
 import { PcapWriter } from "../../capture/pcap-writer.js";
 import { CTRL_CAPTURE, CTRL_STOP, CTRL_STOPPED, STAT, STAT_STRIDE, type ForwarderConfig } from "./forwarder-types.js";
 import { mulberry32 as makeRng } from "../../model/prng.js";
+import { EAGAIN, POLLIN } from "../../kernel/uapi.js";
 
 const PR_SET_TIMERSLACK = 29;
-const EAGAIN = 11;
-const POLLIN = 1;
 const SCHED_FIFO = 1;
 
 const cfg = workerData as ForwarderConfig;
