@@ -80,6 +80,13 @@ function median(xs: Timed[]): Timed {
 
 const fmt = (x: number, d = 0) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 
+/** One timed process: time, packets per second, peak RSS. */
+function printRow(name: string, t: Timed, packets: number): void {
+  console.log(
+    `  ${name.padEnd(44)} ${fmt(t.ms).padStart(8)} ms  ${fmt(packets / (t.ms / 1000) / 1e6, 2).padStart(6)} M pkt/s  peak RSS ${fmt(t.rssMB, 1).padStart(6)} MB${t.ok ? "" : "  (non-zero exit)"}`,
+  );
+}
+
 export async function run(): Promise<void> {
   const file = await makeBigCapture();
   const mb = statSync(file).size / 1e6;
@@ -126,9 +133,7 @@ export async function run(): Promise<void> {
   ];
   for (const [name, t] of rows) {
     if (!t) continue;
-    console.log(
-      `  ${name.padEnd(44)} ${fmt(t.ms).padStart(8)} ms  ${fmt(packets / (t.ms / 1000) / 1e6, 2).padStart(6)} M pkt/s  peak RSS ${fmt(t.rssMB, 1).padStart(6)} MB${t.ok ? "" : "  (non-zero exit)"}`,
-    );
+    printRow(name, t, packets);
   }
   console.log(`  ${"analyzeCapture, in-process, one thread (warm, best of 3)".padEnd(44)} ${fmt(best).padStart(8)} ms  ${fmt(packets / (best / 1000) / 1e6, 2).padStart(6)} M pkt/s`);
   if (smallRun) console.log(`  peak RSS on ${fmt(statSync(small).size / 1e3)} kB (assets/rcvbuf-1024.pcap): ${fmt(smallRun.rssMB, 1)} MB vs ${fmt(ours.rssMB, 1)} MB on ${fmt(mb)} MB: memory follows connections (≈ 5 KB each with their evidence), not packets`);
@@ -158,6 +163,6 @@ async function large(label: string): Promise<void> {
   const [ours, worker, tcptrace] = [median(runs.ours), median(runs.worker), median(runs.tcptrace)];
   console.log(`capture: ${file} — ${fmt(packets)} packets, ${fmt(statSync(file).size / 1e6, 1)} MB`);
   for (const [name, t] of [[label, ours], ["  reading on a worker (TCPWIN_READ_WORKER=1)", worker], ["tcptrace -l -r F", tcptrace]] as const)
-    console.log(`  ${name.padEnd(44)} ${fmt(t.ms).padStart(8)} ms  ${fmt(packets / (t.ms / 1000) / 1e6, 2).padStart(6)} M pkt/s  peak RSS ${fmt(t.rssMB, 1).padStart(6)} MB`);
+    printRow(name, t, packets);
   console.log(`  vs tcptrace: ${fmt(tcptrace.ms / ours.ms, 2)}× (reading on a worker: ${fmt(tcptrace.ms / worker.ms, 2)}×); medians of ${REPEAT} interleaved runs`);
 }
