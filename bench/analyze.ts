@@ -142,7 +142,35 @@ export async function run(): Promise<void> {
   if (tshark) console.log(`  vs tshark: ${fmt(tshark.ms / ours.ms, 1)}× faster (target ≥ 20×: ${verdict(tshark.ms / ours.ms >= 20)})`);
   if (tcptrace) console.log(`  vs tcptrace: ${fmt(tcptrace.ms / ours.ms, 2)}× (target ≥ 1×: ${verdict(tcptrace.ms / ours.ms >= 1)}); medians of ${REPEAT} interleaved runs`);
   console.log(`  whole process: ${fmt(pps / 1e6, 2)} M packets/s (target ≥ 2 M: ${verdict(pps >= 2e6)}); peak RSS ${fmt(ours.rssMB, 1)} MB (target < 200 MB: ${verdict(ours.rssMB < 200)})`);
-  if (withTcptrace && process.env.BENCH_ANALYZE_LARGE !== "0") await large(tw.label);
+  nodeStartup();
+  if (!withTcptrace || !tcptrace || process.env.BENCH_ANALYZE_LARGE === "0") return;
+  const big = await large(tw.label);
+  // Each tool's time as fixed + per-packet cost, from the two captures: where the lines cross.
+  const perPkt = (a: number, b: number) => (b - a) / (big.packets - packets);
+  const [twPer, ttPer] = [perPkt(ours.ms, big.ours.ms), perPkt(tcptrace.ms, big.tcptrace.ms)];
+  const [twFixed, ttFixed] = [ours.ms - twPer * packets, tcptrace.ms - ttPer * packets];
+  const cross = ttPer > twPer ? (twFixed - ttFixed) / (ttPer - twPer) : Infinity;
+  console.log(
+    `  fixed + per packet, from the two captures: tcpwin ${fmt(twFixed)} ms + ${fmt(twPer * 1e6)} ns, tcptrace ${fmt(ttFixed)} ms + ${fmt(ttPer * 1e6)} ns` +
+      (Number.isFinite(cross) ? `: tcpwin is the faster from ≈ ${fmt(Math.max(0, cross) / 1e6, 1)} M packets` : ": tcptrace stays the faster"),
+  );
+}
+
+/**
+ * What every Node process pays before any of tcpwin's code runs, timed here (median of 9). Some
+ * environments set NODE_EXTRA_CA_CERTS (a proxy's CA bundle): Node then parses every certificate in
+ * it at start, before any script — tcpwin makes no TLS connection, but pays it all the same.
+ */
+function nodeStartup(): void {
+  const start = (env: NodeJS.ProcessEnv) => median(Array.from({ length: 9 }, () => timed(process.execPath, ["-e", "0"], env))).ms;
+  const withEnv = start(process.env);
+  const extra = process.env.NODE_EXTRA_CA_CERTS;
+  let line = `  node start-up (node -e 0): ${fmt(withEnv)} ms`;
+  if (extra) {
+    const { NODE_EXTRA_CA_CERTS: _, ...without } = process.env;
+    line += `, of which ${fmt(withEnv - start(without))} ms is NODE_EXTRA_CA_CERTS=${extra} (set in this environment; parsed at every node start)`;
+  }
+  console.log(line);
 }
 
 /**
@@ -150,7 +178,7 @@ export async function run(): Promise<void> {
  * loading, compiling the hot loop) weighs less, and what remains is the per-packet cost of each
  * tool. BENCH_ANALYZE_LARGE=0 skips it (making the capture the first time takes ~1 min).
  */
-async function large(label: string): Promise<void> {
+async function large(label: string): Promise<{ packets: number; ours: Timed; tcptrace: Timed }> {
   const file = await makeBigCapture(4_000_000);
   const tw = tcpwinCommand(file);
   const runs: Record<"ours" | "worker" | "tcptrace", Timed[]> = { ours: [], worker: [], tcptrace: [] };
@@ -165,4 +193,5 @@ async function large(label: string): Promise<void> {
   for (const [name, t] of [[label, ours], ["  reading on a worker (TCPWIN_READ_WORKER=1)", worker], ["tcptrace -l -r F", tcptrace]] as const)
     printRow(name, t, packets);
   console.log(`  vs tcptrace: ${fmt(tcptrace.ms / ours.ms, 2)}× (reading on a worker: ${fmt(tcptrace.ms / worker.ms, 2)}×); medians of ${REPEAT} interleaved runs`);
+  return { packets, ours, tcptrace };
 }
