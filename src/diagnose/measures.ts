@@ -12,6 +12,12 @@ export interface Measures {
   /** Payload bytes of the direction (retransmissions counted once). */
   bytes: number;
   bytes_sent: number;
+  /**
+   * Payload in captured packets / payload by sequence numbers, at most 1 (null without payload).
+   * Low when the capture missed most of the direction's packets (a capture filter, drops): the
+   * time between the packets it has then says nothing about what held the sender.
+   */
+  captured_share: number | null;
   data_segments: number;
   /** Bytes per data segment: the largest segment seen, else the SYN's MSS. */
   segment: number;
@@ -79,6 +85,7 @@ export function measure(conn: ConnectionEvidence, key: DirectionKey): Measures {
   return {
     bytes: d.bytes,
     bytes_sent: d.bytes_sent,
+    captured_share: d.bytes > 0 ? Math.min(1, d.bytes_sent / d.bytes) : null,
     data_segments: segment > 0 ? Math.ceil(d.bytes / segment) : 0,
     segment,
     mss: d.mss_syn,

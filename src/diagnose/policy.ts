@@ -11,6 +11,11 @@ import type { Measures } from "./measures.js";
 export const THRESHOLDS = {
   /** A transfer of fewer data segments than this is too short to be limited by any window. */
   tiny_segments: 4,
+  /**
+   * Below this share of a direction's payload in the capture (the rest fell in sequence gaps: a
+   * capture filter, drops), its timing is not evidence: no verdict but "too little captured".
+   */
+  min_captured_share: 0.5,
   /** Share of busy time with in flight within one MSS of the advertised window (or zero window). */
   rwnd_share: 0.5,
   /** Share of busy time with the advertised window ≤ 2 × MSS (the incident's signature). */
@@ -62,6 +67,14 @@ export const RULES: readonly Rule[] = [
   { id: "no_data", kind: "healthy", measure: "bytes", threshold: null, op: "=", when: (m) => m.bytes === 0 },
   { id: "tiny_transfer", kind: "healthy", measure: "data_segments", threshold: "tiny_segments", op: "<", when: (m, t) => m.data_segments < t.tiny_segments && m.zero_window_s === 0 },
   { id: "zero_window", kind: "receiver_window_limited", measure: "zero_window_share", threshold: "zero_window_share", op: "≥", when: (m, t) => ge(m.zero_window_share, t.zero_window_share) },
+  {
+    id: "sparse_capture",
+    kind: "healthy",
+    measure: "captured_share",
+    threshold: "min_captured_share",
+    op: "<",
+    when: (m, t) => m.captured_share !== null && m.captured_share < t.min_captured_share,
+  },
   { id: "rwnd_share", kind: "receiver_window_limited", measure: "rwnd_share", threshold: "rwnd_share", op: "≥", when: (m, t) => ge(m.rwnd_share, t.rwnd_share) },
   { id: "small_window", kind: "receiver_window_limited", measure: "small_window_share", threshold: "small_window_share", op: "≥", when: (m, t) => ge(m.small_window_share, t.small_window_share) },
   {

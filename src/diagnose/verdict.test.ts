@@ -188,3 +188,29 @@ test("a window of at most two segments that the sender filled is the limit even 
   const noFull = incident({ c2s: { flags: {}, limits: { busy_s: 0.006, rwnd: 0.07, cwnd: 0.04, app: 0.89 }, small_window_share: 0.27 } });
   assert.equal(diagnoseConnection(noFull).kind, "application_limited");
 });
+
+test("a capture that missed most of a direction's payload gets no verdict of its own", () => {
+  // The RocketMQ consumer fixture's shape: 3 of ~16 segments captured, 4 s apart, a flat 352 B
+  // "in flight": the gaps, not the sender's buffer, make it look capped.
+  const sparse = bulkHealthy({
+    c2s: {
+      bytes: 5330,
+      bytes_sent: 1056,
+      max_segment: 352,
+      bytes_in_flight: stats(352, 352, 352, 3),
+      rwnd_adv: stats(1401, 1401, 1401, 3),
+      limits: { busy_s: 20, rwnd: 0, cwnd: 0.8, app: 0.2 },
+    },
+  });
+  const v = diagnoseConnection(sparse);
+  assert.equal(v.kind, "healthy");
+  assert.equal(v.rule.id, "sparse_capture");
+  assert.equal(v.title, "too little captured");
+  assert.ok(Math.abs(v.rule.value! - 1056 / 5330) < 1e-9);
+  assert.match(v.claim, /only 1\.03 KiB of the 5\.21 KiB 10\.0\.0\.1:40000 sent are in the capture \(20 %\)/);
+  assert.equal(v.fix, null);
+  // Half captured is enough to judge; a zero window seen is evidence however sparse the rest.
+  assert.notEqual(diagnoseConnection(bulkHealthy({ c2s: { ...sparse.c2s, bytes_sent: 2665 } })).rule.id, "sparse_capture");
+  const zw = diagnoseConnection(bulkHealthy({ c2s: { ...sparse.c2s, zero_window_s: 10 } }));
+  assert.equal(zw.kind, "receiver_window_limited");
+});

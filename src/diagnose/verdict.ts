@@ -23,6 +23,11 @@ export const VERDICT_TITLES: Record<VerdictKind, string> = {
   healthy: "healthy",
 };
 
+/** The verdict's title: its kind's, except where the rule says the capture could not tell. */
+export function verdictTitle(kind: VerdictKind, ruleId: string): string {
+  return ruleId === "sparse_capture" ? "too little captured" : VERDICT_TITLES[kind];
+}
+
 export function thresholdsWith(over?: Partial<Record<string, number>>): Thresholds {
   const t: Thresholds = { ...THRESHOLDS };
   if (over) for (const [k, v] of Object.entries(over)) if (k in t && typeof v === "number") (t as Record<string, number>)[k] = v;
@@ -113,6 +118,8 @@ function claimFor(kind: VerdictKind, ruleId: string, m: Measures, mc: ModelCheck
       return `${ep(sender)} had an open window and nothing to send for ${pct(m.app_share ?? 0)} of the time: the application, not TCP, set the pace. ${model}`;
     case "healthy": {
       if (ruleId === "no_data") return "no payload in either direction (handshake, keep-alives or teardown only).";
+      if (ruleId === "sparse_capture")
+        return `only ${bytesText(m.bytes_sent)} of the ${bytesText(m.bytes)} ${ep(sender)} sent are in the capture (${pct(m.captured_share ?? 0)}); the rest fell between captured packets (a capture filter, or drops): too little to tell what held it.`;
       if (ruleId === "tiny_transfer") return `${bytesText(m.bytes)} in ${m.data_segments} segment(s): too small for any window to limit it; its time is round trips and the application.`;
       const tput = m.throughput_bytes_per_sec !== null ? ` at ${formatRate(m.throughput_bytes_per_sec)}` : "";
       return `no limit dominated: ${bytesText(m.bytes)} moved${tput}; the receiver's window was rarely full${m.rwnd_share !== null ? ` (${pct(m.rwnd_share)} of busy time)` : ""} and nothing was lost${mc ? ` (window cap ${formatRate(mc.window_cap_bytes_per_sec)} at ${rttText})` : ""}.`;
@@ -136,7 +143,7 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
       direction: null,
       sender: null,
       receiver: null,
-      title: VERDICT_TITLES[kind],
+      title: verdictTitle(kind, rule.id),
       claim: claimFor(kind, rule.id, m, null, d.sender, d.receiver),
       rule: ruleOf(rule, m, t),
       measures: null,
@@ -199,7 +206,7 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
     direction: key,
     sender: d.sender,
     receiver: d.receiver,
-    title: VERDICT_TITLES[kind],
+    title: verdictTitle(kind, rule.id),
     claim: claimFor(kind, rule.id, m, mc, d.sender, d.receiver).trim(),
     rule: ruleOf(rule, m, t),
     measures: m,

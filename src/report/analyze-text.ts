@@ -85,7 +85,9 @@ function block(_p: AnalyzePaint, label: string, text: string, colour: (s: string
   return lines.map((l, i) => `  ${(i === 0 ? label : "").padEnd(LABEL)}${colour(l)}`);
 }
 
-function verdictColour(p: AnalyzePaint, kind: string): (s: string) => string {
+function verdictColour(p: AnalyzePaint, v: Diagnosed["verdict"]): (s: string) => string {
+  const kind = v.kind;
+  if (v.rule.id === "sparse_capture") return p.yellow;
   return kind === "healthy" ? p.green : kind === "application_limited" ? p.yellow : p.red;
 }
 
@@ -97,8 +99,8 @@ export function renderConnection(d: Diagnosed, p: AnalyzePaint = NO_PAINT): stri
     `${p.bold(`stream ${c.stream}`)}  ${ep(c.client)} → ${ep(c.server)}  ${durationText(c.duration_s * 1000)}, ` +
       `${c.c2s.packets + c.s2c.packets} packets, ${c.state}${c.handshake_seen ? "" : ", handshake not captured"}`,
   );
-  const colour = verdictColour(p, v.kind);
-  const verdictLine = `  ${"verdict".padEnd(LABEL)}${p.bold(colour(VERDICT_TITLES[v.kind].toUpperCase()))} ${p.dim(`(${v.kind}; rule ${ruleText(d)})`)}`;
+  const colour = verdictColour(p, v);
+  const verdictLine = `  ${"verdict".padEnd(LABEL)}${p.bold(colour(v.title.toUpperCase()))} ${p.dim(`(${v.kind}; rule ${ruleText(d)})`)}`;
   if (v.rule.id === "no_data") {
     out.push(verdictLine, ...block(p, "", v.claim));
     return out;
@@ -165,7 +167,7 @@ export function renderAnalyzeText(input: AnalyzeReportInput, p: AnalyzePaint = N
       const v = d.verdict;
       out.push(
         `  ${String(d.evidence.stream).padStart(5)}  ${`${ep(d.evidence.client)} → ${ep(d.evidence.server)}`.padEnd(48)} ` +
-          `${formatBytes(d.evidence.c2s.bytes + d.evidence.s2c.bytes).padStart(10)}  ${verdictColour(p, v.kind)(v.kind)}`,
+          `${formatBytes(d.evidence.c2s.bytes + d.evidence.s2c.bytes).padStart(10)}  ${verdictColour(p, v)(v.title === VERDICT_TITLES[v.kind] ? v.kind : `${v.kind} (${v.title})`)}`,
       );
     }
     out.push("");
