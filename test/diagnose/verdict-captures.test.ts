@@ -12,19 +12,25 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { analyzeCapture } from "../../src/tcp/index.js";
 import { diagnoseAll, type Diagnosed } from "../../src/diagnose/index.js";
-import { canRun, iperfCapture } from "./support/iperf-capture.js";
+import { captureIperf, createVethPair, netnsSkipReason } from "../support/netns.js";
 
-const skip = canRun();
+const skip = netnsSkipReason(["ip", "ethtool", "iperf3", "tcpdump"]);
 
-function analyse(pcap: Buffer, opts = {}): Diagnosed[] {
+function analyse(file: string, opts = {}): Diagnosed[] {
+  const r = analyzeCapture(file);
+  assert.equal(r.error, null, `capture unreadable: ${JSON.stringify(r.error)}`);
+  return diagnoseAll(r.connections, opts);
+}
+
+/** One iperf3 transfer A → B (`iperfArgs`), captured on A's side and diagnosed; and B's address. */
+async function transfer(iperfArgs: string[], opts = {}): Promise<{ list: Diagnosed[]; server: string }> {
   const dir = mkdtempSync(join(tmpdir(), "tcpwin-verdict-"));
+  const pair = createVethPair();
   try {
-    const f = join(dir, "cap.pcap");
-    writeFileSync(f, pcap);
-    const r = analyzeCapture(f);
-    assert.equal(r.error, null, `capture unreadable: ${JSON.stringify(r.error)}`);
-    return diagnoseAll(r.connections, opts);
+    const cap = await captureIperf(pair, join(dir, "cap.pcap"), iperfArgs);
+    return { list: analyse(cap.file, opts), server: pair.ipB };
   } finally {
+    pair.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -42,11 +48,12 @@ function describe(d: Diagnosed): string {
 }
 
 test("iperf3 -w 4K through a veth: receiver_window_limited", { skip: skip ?? false }, async () => {
-  const d = dataConnection(analyse(await iperfCapture({ bytes: "300K", window: "4K" }), { deadlineSec: 0.001 }));
+  const { list, server } = await transfer(["-n", "300K", "-w", "4K"], { deadlineSec: 0.001 });
+  const d = dataConnection(list);
   assert.ok(d.evidence.c2s.bytes >= 250_000, `data direction carried ${d.evidence.c2s.bytes} B`);
   assert.equal(d.verdict.kind, "receiver_window_limited", describe(d));
   assert.equal(d.verdict.direction, "c2s");
-  assert.deepEqual(d.verdict.receiver, { addr: "10.0.0.2", port: 5201 });
+  assert.deepEqual(d.verdict.receiver, { addr: server, port: 5201 });
   // iperf3 -w 4K → sk_rcvbuf 8192 → a window of two segments (2896 B here).
   const m = d.verdict.measures!;
   assert.ok(m.rwnd_median_bytes !== null && m.rwnd_median_bytes <= 4096, `window ${m.rwnd_median_bytes}`);
@@ -55,7 +62,7 @@ test("iperf3 -w 4K through a veth: receiver_window_limited", { skip: skip ?? fal
 });
 
 test("iperf3 with default buffers through a veth: not receiver_window_limited", { skip: skip ?? false }, async () => {
-  const d = dataConnection(analyse(await iperfCapture({ bytes: "20M" })));
+  const d = dataConnection((await transfer(["-n", "20M"])).list);
   // tcpdump may drop packets at veth speed; the verdict only needs most of the transfer.
   assert.ok(d.evidence.c2s.bytes >= 10 * 1000 * 1000, `data direction carried ${d.evidence.c2s.bytes} B`);
   assert.notEqual(d.verdict.kind, "receiver_window_limited", describe(d));
@@ -84,7 +91,15 @@ test("the bundled capture with the handshake cut off: still receiver_window_limi
   // Classic little-endian pcap: 24-byte file header, then 16-byte record headers (incl_len at +8).
   let off = 24;
   for (let i = 0; i < 9; i++) off += 16 + b.readUInt32LE(off + 8);
-  const d = analyse(Buffer.concat([b.subarray(0, 24), b.subarray(off)]))[0]!;
+  const dir = mkdtempSync(join(tmpdir(), "tcpwin-verdict-"));
+  let d: Diagnosed;
+  try {
+    const cut = join(dir, "cut.pcap");
+    writeFileSync(cut, Buffer.concat([b.subarray(0, 24), b.subarray(off)]));
+    d = analyse(cut)[0]!;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   assert.equal(d.evidence.handshake_seen, false);
   assert.equal(d.evidence.c2s.rwnd_scale.source, "inferred");
   assert.equal(d.verdict.kind, "receiver_window_limited", describe(d));

@@ -15,7 +15,8 @@
  * the transfer can leave them uncounted ("0 packets captured, 1123 packets received by filter" —
  * seen here on a busy machine).
  *
- * Used by test/tcp/*, test/capture/conformance.test.ts and bench/make-capture.ts.
+ * Used by test/tcp/*, test/capture/conformance.test.ts, test/diagnose/verdict-captures.test.ts and
+ * bench/make-capture.ts.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 
