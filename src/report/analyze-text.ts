@@ -85,10 +85,14 @@ function block(_p: AnalyzePaint, label: string, text: string, colour: (s: string
   return lines.map((l, i) => `  ${(i === 0 ? label : "").padEnd(LABEL)}${colour(l)}`);
 }
 
+/** A title other than its kind's qualifies the verdict ("too little captured"): not green. */
+function qualified(v: Diagnosed["verdict"]): boolean {
+  return v.title !== VERDICT_TITLES[v.kind];
+}
+
 function verdictColour(p: AnalyzePaint, v: Diagnosed["verdict"]): (s: string) => string {
   const kind = v.kind;
-  if (v.rule.id === "sparse_capture") return p.yellow;
-  return kind === "healthy" ? p.green : kind === "application_limited" ? p.yellow : p.red;
+  return kind === "healthy" && !qualified(v) ? p.green : kind === "application_limited" || kind === "healthy" ? p.yellow : p.red;
 }
 
 export function renderConnection(d: Diagnosed, p: AnalyzePaint = NO_PAINT): string[] {
@@ -167,7 +171,7 @@ export function renderAnalyzeText(input: AnalyzeReportInput, p: AnalyzePaint = N
       const v = d.verdict;
       out.push(
         `  ${String(d.evidence.stream).padStart(5)}  ${`${ep(d.evidence.client)} → ${ep(d.evidence.server)}`.padEnd(48)} ` +
-          `${formatBytes(d.evidence.c2s.bytes + d.evidence.s2c.bytes).padStart(10)}  ${verdictColour(p, v)(v.title === VERDICT_TITLES[v.kind] ? v.kind : `${v.kind} (${v.title})`)}`,
+          `${formatBytes(d.evidence.c2s.bytes + d.evidence.s2c.bytes).padStart(10)}  ${verdictColour(p, v)(qualified(v) ? `${v.kind} (${v.title})` : v.kind)}`,
       );
     }
     out.push("");
