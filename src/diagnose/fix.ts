@@ -86,7 +86,16 @@ export function makeFix(c: FixContext): Fix | null {
 
   switch (kind) {
     case "healthy":
+    case "inconclusive":
       return null;
+
+    case "sender_limited":
+      return blank(
+        "sending_application",
+        sender,
+        `The sending host ${ep(sender)} could not keep the window full: it paused between sends in gaps under 1 ms (CPU, scheduling, a busy event loop). ` +
+          `Give it more CPU or make the writes larger; no socket buffer or network change helps.`,
+      );
 
     case "receiver_window_limited": {
       if (c.zeroWindow) {

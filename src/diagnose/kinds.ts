@@ -1,7 +1,8 @@
 /**
  * @module diagnose/kinds
  * The verdict kinds, shared by capture analysis (`tcpwin analyze`) and live sampling
- * (`tcpwin watch`), so both speak one vocabulary.
+ * (`tcpwin watch`), so both speak one vocabulary. `inconclusive` is "we cannot tell" (no data,
+ * too small, too little captured): never a claim of health.
  */
 export const VERDICT_KINDS = [
   "receiver_window_limited",
@@ -9,7 +10,9 @@ export const VERDICT_KINDS = [
   "congestion_limited",
   "loss_limited",
   "application_limited",
+  "sender_limited",
   "healthy",
+  "inconclusive",
 ] as const;
 
 export type VerdictKind = (typeof VERDICT_KINDS)[number];

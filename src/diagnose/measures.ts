@@ -59,7 +59,33 @@ export interface Measures {
    * 3–4-segment flight would read 0.70. One segment of slack is that granularity, nothing more.
    */
   flight_plateau: number | null;
+  /** Smallest ACK RTT sample, ms, and how far the median sits above it (a standing queue). */
+  rtt_min_ms: number | null;
+  rtt_queue_ms: number | null;
+  /** Round trips the transfer lasted (transfer_s / RTT). */
+  round_trips: number | null;
+  /**
+   * Counterfactuals: what a limit allows against what was achieved. window_bound_ratio is
+   * (median advertised window / RTT) / throughput — near 1 when the window is what paced the
+   * sender, ≫ 1 when the window could have carried far more. flight_bound_ratio is the same for
+   * the largest flight (a send-buffer plateau).
+   */
+  window_bound_ratio: number | null;
+  flight_bound_ratio: number | null;
+  /**
+   * The application's share split by what the sender waited for (shares of busy time):
+   * app_own_share — idle gaps ≥ 1 ms with nothing from the peer (the application had nothing to
+   * send); sender_share — idle gaps under 1 ms (a sender that could not keep up: CPU,
+   * scheduling); peer_wait_share — idle while the peer was sending (its response time). Time
+   * after a short segment with data outstanding is split between the first two in proportion.
+   */
+  app_own_share: number | null;
+  sender_share: number | null;
+  peer_wait_share: number | null;
 }
+
+/** Idle gaps shorter than this are the sender's own pace (CPU, scheduling), not its application. */
+export const SENDER_GAP_US = 1000;
 
 const RETRANS_FLAGS = ["retransmission", "fast_retransmission", "spurious_retransmission"] as const;
 
@@ -113,7 +139,41 @@ export function measure(conn: ConnectionEvidence, key: DirectionKey): Measures {
     congestion_signals: retransSegments + flagCount(peer, "duplicate_ack"),
     flight_to_window: fl && rw && rw.median > 0 ? fl.max / rw.median : null,
     flight_plateau: fl && fl.max > 0 ? Math.min(1, (fl.median + segment) / fl.max) : null,
+    ...rttMeasures(d, rtt_ms, transfer_s),
+    ...bounds(rw ? rw.median : fl ? fl.max : null, fl ? fl.max : null, rtt_ms, transfer_s !== null && transfer_s > 0 ? d.bytes / transfer_s : null),
+    ...appSplit(d),
   };
+}
+
+function rttMeasures(d: DirectionEvidence, rtt_ms: number | null, transfer_s: number | null) {
+  const r = d.rtt_ms && d.rtt_ms.count > 0 ? d.rtt_ms : null;
+  return {
+    rtt_min_ms: r ? r.min : null,
+    rtt_queue_ms: r ? Math.max(0, r.median - r.min) : null,
+    round_trips: rtt_ms !== null && rtt_ms > 0 && transfer_s !== null ? (transfer_s * 1000) / rtt_ms : null,
+  };
+}
+
+function bounds(window: number | null, flight: number | null, rtt_ms: number | null, rate: number | null) {
+  const ratio = (w: number | null) => (w !== null && w > 0 && rtt_ms !== null && rtt_ms > 0 && rate !== null && rate > 0 ? w / (rtt_ms / 1000) / rate : null);
+  return { window_bound_ratio: ratio(window), flight_bound_ratio: ratio(flight) };
+}
+
+function appSplit(d: DirectionEvidence) {
+  const l = d.limits;
+  if (!l || !(l.busy_s > 0)) return { app_own_share: null, sender_share: null, peer_wait_share: null };
+  const busy = l.busy_s;
+  const peer = (l.app_peer_wait_s ?? 0) / busy;
+  let short = 0;
+  let long = 0;
+  (l.app_idle_gaps_s ?? []).forEach((s, i) => {
+    if (16 * 2 ** (i + 1) <= SENDER_GAP_US) short += s / busy;
+    else long += s / busy;
+  });
+  const rest = Math.max(0, l.app - peer - short - long);
+  const idle = short + long;
+  const toSender = idle > 0 ? rest * (short / idle) : rest / 2;
+  return { app_own_share: long + (rest - toSender), sender_share: short + toSender, peer_wait_share: peer };
 }
 
 /** The direction that carried more payload (client → server on a tie). */

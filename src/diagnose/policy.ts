@@ -1,9 +1,17 @@
 /**
  * @module diagnose/policy
  * Policy as data, Zeek-style: tcp/ reports what happened (evidence), this table decides what it
- * means. THRESHOLDS are the numbers a verdict is compared against; RULES are tried in order and
- * the first that holds names the verdict. Changing a threshold or the order never touches the
- * analysis. Every rule names the measure it reads, so a verdict can say "rwnd_share 0.97 ≥ 0.5".
+ * means. A rule is a list of conditions (measure, op, threshold), all of which must hold; nothing
+ * else is checked, so the JSON shows every number a rule compared.
+ *
+ * Two tiers. GATES are tried in order and the first that holds decides outright (no data, too
+ * small, a closed window, too little captured, a window of ≤ 2 segments the sender filled).
+ * Otherwise every LIMIT rule that holds is a candidate and the one whose `cost` (a share of busy
+ * time) is largest names the kind: ranking by cost, not a single ≥ 0.5 gate, so a transfer whose
+ * window was full half the time cannot come out healthy because 0.50 < 0.5. Each limit rule
+ * needs its cost to be material (≥ material_share) and, where one exists, a counterfactual
+ * (removing the limit would have raised the rate: the window's bound is near the rate achieved).
+ * `healthy` only when no limit rule holds.
  */
 import type { VerdictKind } from "./kinds.js";
 import type { Measures } from "./measures.js";
@@ -11,103 +19,166 @@ import type { Measures } from "./measures.js";
 export const THRESHOLDS = {
   /** A transfer of fewer data segments than this is too short to be limited by any window. */
   tiny_segments: 4,
-  /**
-   * Below this share of a direction's payload in the capture (the rest fell in sequence gaps: a
-   * capture filter, drops), its timing is not evidence: no verdict but "too little captured".
-   */
+  /** Below this share of a direction's payload in the capture its timing is not evidence. */
   min_captured_share: 0.5,
-  /** Share of busy time with in flight within one MSS of the advertised window (or zero window). */
-  rwnd_share: 0.5,
-  /** Share of busy time with the advertised window ≤ 2 × MSS (the incident's signature). */
-  small_window_share: 0.5,
+  /** A limit that cost at least this share of busy time is material (can name the verdict). */
+  material_share: 0.25,
+  /** A runner-up limit at least this share of busy time is named as `secondary`. */
+  secondary_share: 0.2,
   /**
-   * A receiver whose largest advertised window is at most this many segments caps the sender at
-   * that many segments per round trip whatever else happens; when the sender reached it (window
-   * full), the window is the limit even if other waits fill the rest of the time.
+   * Receiver window counterfactual: (window / RTT) / achieved rate at most this. A window that
+   * could carry 4× what moved did not set the pace, however often it looked full.
    */
+  window_bound_factor: 4,
+  /** A receiver whose largest window is at most this many segments caps the sender outright. */
   tiny_window_segments: 2,
   /** Share of the transfer spent at zero window: the receiving application stopped reading. */
   zero_window_share: 0.2,
   /** Retransmitted payload bytes / payload bytes sent. */
   loss_rate: 0.01,
-  /** Share of busy time the sender had an open window and sent nothing. */
-  app_share: 0.5,
-  /** Share of busy time held by the congestion window (below the advertised window). */
-  cwnd_share: 0.5,
   /** Sender buffer: in flight stayed at or below this fraction of the advertised window … */
   sndbuf_flight_to_window: 0.5,
-  /** … on a plateau: median in flight (plus one segment, see Measures.flight_plateau) ≥ this fraction of its maximum … */
+  /** … on a plateau: (median in flight + one segment) / max in flight ≥ this … */
   sndbuf_flight_plateau: 0.75,
-  /** … with (almost) no loss: retransmission rate below this. */
+  /** … with (almost) no loss … */
   sndbuf_max_loss_rate: 0.001,
-  /** Congestion: some loss or duplicate ACKs are needed to blame the congestion window. */
+  /** … over enough round trips that a congestion window would have grown past it … */
+  sndbuf_min_round_trips: 20,
+  /** … and the flight's bound (flight / RTT) near the rate achieved. */
+  sndbuf_bound_factor: 2,
+  /** Congestion: some loss or duplicate ACKs are needed to blame the congestion window … */
   cwnd_min_congestion_signals: 1,
-  /** Model cross-check: measured / predicted within [1/x, x] counts as agreeing. */
+  /** … or a standing queue: median RTT this many ms above the smallest (a bottleneck link). */
+  queue_ms: 1,
+  /** A sender that could not keep up names the verdict only when it held this much of busy time. */
+  sender_share: 0.5,
+  /** Model cross-check: measured / predicted within [1/x, x] is consistent with the claim … */
   model_agreement_factor: 2,
+  /** … and within [1/x, x] the text says "agrees" (between the two: "roughly agrees"). */
+  model_close_factor: 1.25,
+  /** A deciding number within this relative distance of its threshold makes a close call. */
+  close_margin: 0.1,
 } as const;
 
 export type Thresholds = { -readonly [K in keyof typeof THRESHOLDS]: number };
+
+export type Op = "≥" | "≤" | "<" | "=";
+
+export interface Condition {
+  measure: keyof Measures;
+  op: Op;
+  /** A key of THRESHOLDS, or a constant. */
+  threshold: keyof Thresholds | number;
+}
 
 export interface Rule {
   /** Stable id, shown in JSON as verdict.rule.id. */
   id: string;
   kind: VerdictKind;
-  /** The measure compared (a key of Measures) and the threshold it is compared with. */
-  measure: keyof Measures;
-  threshold: keyof Thresholds | null;
-  /** "≥" or "<" or "=" — for the text "rwnd_share 0.97 ≥ 0.5". */
-  op: "≥" | "≤" | "<" | "=";
-  when(m: Measures, t: Thresholds): boolean;
+  /** Every condition the rule checks. */
+  conditions: readonly Condition[];
+  /** For limit rules: the measure (a share of busy time) the rule's limit cost. */
+  cost: keyof Measures | null;
 }
 
-const ge = (v: number | null, x: number) => v !== null && v >= x;
+const c = (measure: keyof Measures, op: Op, threshold: keyof Thresholds | number): Condition => ({ measure, op, threshold });
 
-/** Tried in order; the first rule that holds decides. */
-export const RULES: readonly Rule[] = [
-  { id: "no_data", kind: "healthy", measure: "bytes", threshold: null, op: "=", when: (m) => m.bytes === 0 },
-  { id: "tiny_transfer", kind: "healthy", measure: "data_segments", threshold: "tiny_segments", op: "<", when: (m, t) => m.data_segments < t.tiny_segments && m.zero_window_s === 0 },
-  { id: "zero_window", kind: "receiver_window_limited", measure: "zero_window_share", threshold: "zero_window_share", op: "≥", when: (m, t) => ge(m.zero_window_share, t.zero_window_share) },
-  {
-    id: "sparse_capture",
-    kind: "healthy",
-    measure: "captured_share",
-    threshold: "min_captured_share",
-    op: "<",
-    when: (m, t) => m.captured_share !== null && m.captured_share < t.min_captured_share,
-  },
-  { id: "rwnd_share", kind: "receiver_window_limited", measure: "rwnd_share", threshold: "rwnd_share", op: "≥", when: (m, t) => ge(m.rwnd_share, t.rwnd_share) },
-  { id: "small_window", kind: "receiver_window_limited", measure: "small_window_share", threshold: "small_window_share", op: "≥", when: (m, t) => ge(m.small_window_share, t.small_window_share) },
+/** Decide outright, in order. */
+export const GATES: readonly Rule[] = [
+  { id: "no_data", kind: "inconclusive", conditions: [c("bytes", "=", 0)], cost: null },
+  { id: "tiny_transfer", kind: "inconclusive", conditions: [c("data_segments", "<", "tiny_segments"), c("zero_window_s", "=", 0)], cost: null },
+  { id: "zero_window", kind: "receiver_window_limited", conditions: [c("zero_window_share", "≥", "zero_window_share")], cost: "zero_window_share" },
+  { id: "sparse_capture", kind: "inconclusive", conditions: [c("captured_share", "<", "min_captured_share")], cost: null },
   {
     id: "tiny_window",
     kind: "receiver_window_limited",
-    measure: "rwnd_max_segments",
-    threshold: "tiny_window_segments",
-    op: "≤",
-    when: (m, t) => m.rwnd_max_segments !== null && m.rwnd_max_segments <= t.tiny_window_segments && m.window_full_count > 0,
+    conditions: [c("rwnd_max_segments", "≤", "tiny_window_segments"), c("window_full_count", "≥", 1)],
+    cost: "rwnd_share",
   },
-  { id: "loss", kind: "loss_limited", measure: "loss_rate", threshold: "loss_rate", op: "≥", when: (m, t) => ge(m.loss_rate, t.loss_rate) },
-  { id: "app_share", kind: "application_limited", measure: "app_share", threshold: "app_share", op: "≥", when: (m, t) => ge(m.app_share, t.app_share) },
+];
+
+/** Candidates: every one that holds competes by cost. */
+export const LIMITS: readonly Rule[] = [
+  {
+    id: "rwnd_share",
+    kind: "receiver_window_limited",
+    conditions: [c("rwnd_share", "≥", "material_share"), c("window_bound_ratio", "≤", "window_bound_factor")],
+    cost: "rwnd_share",
+  },
+  {
+    id: "loss",
+    kind: "loss_limited",
+    conditions: [c("loss_rate", "≥", "loss_rate"), c("cwnd_share", "≥", "material_share")],
+    cost: "cwnd_share",
+  },
   {
     id: "sndbuf_plateau",
     kind: "sender_buffer_limited",
-    measure: "flight_to_window",
-    threshold: "sndbuf_flight_to_window",
-    op: "≤",
-    when: (m, t) =>
-      ge(m.cwnd_share, t.cwnd_share) &&
-      m.flight_to_window !== null &&
-      m.flight_to_window <= t.sndbuf_flight_to_window &&
-      ge(m.flight_plateau, t.sndbuf_flight_plateau) &&
-      (m.loss_rate ?? 0) < t.sndbuf_max_loss_rate &&
-      m.congestion_signals === 0,
+    conditions: [
+      c("cwnd_share", "≥", "material_share"),
+      c("flight_to_window", "≤", "sndbuf_flight_to_window"),
+      c("flight_plateau", "≥", "sndbuf_flight_plateau"),
+      c("loss_rate", "<", "sndbuf_max_loss_rate"),
+      c("round_trips", "≥", "sndbuf_min_round_trips"),
+      c("flight_bound_ratio", "≤", "sndbuf_bound_factor"),
+    ],
+    cost: "cwnd_share",
+  },
+  {
+    id: "bottleneck",
+    kind: "congestion_limited",
+    conditions: [c("cwnd_share", "≥", "material_share"), c("rtt_queue_ms", "≥", "queue_ms"), c("loss_rate", "<", "loss_rate")],
+    cost: "cwnd_share",
   },
   {
     id: "cwnd_share",
     kind: "congestion_limited",
-    measure: "cwnd_share",
-    threshold: "cwnd_share",
-    op: "≥",
-    when: (m, t) => ge(m.cwnd_share, t.cwnd_share) && m.congestion_signals >= t.cwnd_min_congestion_signals,
+    conditions: [c("cwnd_share", "≥", "material_share"), c("congestion_signals", "≥", "cwnd_min_congestion_signals"), c("loss_rate", "<", "loss_rate")],
+    cost: "cwnd_share",
   },
-  { id: "no_limit", kind: "healthy", measure: "bytes", threshold: null, op: "≥", when: () => true },
+  { id: "app_share", kind: "application_limited", conditions: [c("app_own_share", "≥", "material_share")], cost: "app_own_share" },
+  { id: "peer_response", kind: "application_limited", conditions: [c("peer_wait_share", "≥", "material_share")], cost: "peer_wait_share" },
+  { id: "sender_pace", kind: "sender_limited", conditions: [c("sender_share", "≥", "sender_share")], cost: "sender_share" },
 ];
+
+/** When nothing holds. */
+export const NO_LIMIT: Rule = { id: "no_limit", kind: "healthy", conditions: [], cost: null };
+
+/** Every rule, for listing and tests. */
+export const RULES: readonly Rule[] = [...GATES, ...LIMITS, NO_LIMIT];
+
+/**
+ * Where each share of busy time goes when it is not the verdict, for `secondary`: the kind
+ * it stands for. cwnd_share is named by whichever cwnd rule (loss, sndbuf, bottleneck,
+ * congestion) holds, else congestion.
+ */
+export const SHARES: ReadonlyArray<{ measure: keyof Measures; kind: VerdictKind; label: string }> = [
+  { measure: "rwnd_share", kind: "receiver_window_limited", label: "the receiver's window" },
+  { measure: "cwnd_share", kind: "congestion_limited", label: "the congestion window" },
+  { measure: "app_own_share", kind: "application_limited", label: "the application" },
+  { measure: "peer_wait_share", kind: "application_limited", label: "waiting for the peer's replies" },
+  { measure: "sender_share", kind: "sender_limited", label: "the sender's CPU" },
+];
+
+export function thresholdValue(cond: Condition, t: Thresholds): number {
+  return typeof cond.threshold === "number" ? cond.threshold : t[cond.threshold];
+}
+
+/** A condition on a measure that is unknown (null) does not hold. */
+export function holds(cond: Condition, m: Measures, t: Thresholds): boolean {
+  const v = m[cond.measure];
+  if (typeof v !== "number" || !Number.isFinite(v)) return false;
+  const x = thresholdValue(cond, t);
+  switch (cond.op) {
+    case "≥":
+      return v >= x;
+    case "≤":
+      return v <= x;
+    case "<":
+      return v < x;
+    case "=":
+      return v === x;
+  }
+}
+
+export const ruleHolds = (r: Rule, m: Measures, t: Thresholds): boolean => r.conditions.every((k) => holds(k, m, t));

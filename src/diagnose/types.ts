@@ -58,13 +58,43 @@ export interface OtherDirection {
   rule: string;
 }
 
+export interface ConditionResult {
+  measure: keyof Measures;
+  value: number | null;
+  op: string;
+  threshold_name: string | null;
+  threshold: number;
+  holds: boolean;
+}
+
 export interface VerdictRule {
   id: string;
+  /** The rule's deciding measure (its cost for a limit rule, else its first condition) … */
   measure: keyof Measures;
   value: number | null;
   threshold_name: string | null;
   threshold: number | null;
   op: string;
+  /** … and every condition it checked, with the values compared. */
+  conditions: ConditionResult[];
+}
+
+/** The runner-up limit, when it held a material share too. */
+export interface Secondary {
+  kind: VerdictKind;
+  measure: keyof Measures;
+  share: number;
+  label: string;
+}
+
+/** Which number would have to move how far to change the verdict's kind. */
+export interface Margin {
+  measure: keyof Measures | "lead";
+  value: number;
+  threshold: number;
+  /** |value − threshold| / threshold (for the lead: (first − second) / first). */
+  relative: number;
+  text: string;
 }
 
 export interface Verdict {
@@ -78,6 +108,11 @@ export interface Verdict {
   /** The claim with its numbers, one paragraph. */
   claim: string;
   rule: VerdictRule;
+  /** The runner-up limit (≥ secondary_share of busy time), or null. */
+  secondary: Secondary | null;
+  /** 0..1: how far the deciding numbers are from their thresholds, times the capture's quality. */
+  confidence: number;
+  margin: Margin | null;
   measures: Measures | null;
   model: ModelCheck | null;
   fix: Fix | null;

@@ -11,8 +11,8 @@ import { crossCheck } from "./cross-check.js";
 import { durationText, endpointText, percentText } from "./text.js";
 import { makeFix } from "./fix.js";
 import { dominantDirection, measure, type DirectionKey, type Measures } from "./measures.js";
-import { RULES, THRESHOLDS, type Rule, type Thresholds } from "./policy.js";
-import type { DiagnoseOptions, ModelCheck, Verdict, VerdictRule } from "./types.js";
+import { GATES, LIMITS, NO_LIMIT, SHARES, holds, ruleHolds, thresholdValue, THRESHOLDS, type Rule, type Thresholds } from "./policy.js";
+import type { DiagnoseOptions, Margin, ModelCheck, Secondary, Verdict, VerdictRule } from "./types.js";
 
 export const VERDICT_TITLES: Record<VerdictKind, string> = {
   receiver_window_limited: "receiver window limited",
@@ -20,12 +20,22 @@ export const VERDICT_TITLES: Record<VerdictKind, string> = {
   congestion_limited: "congestion limited",
   loss_limited: "loss limited",
   application_limited: "application limited",
+  sender_limited: "sender could not keep up",
   healthy: "healthy",
+  inconclusive: "inconclusive",
 };
 
-/** The verdict's title: its kind's, except where the rule says the capture could not tell. */
+const RULE_TITLES: Record<string, string> = {
+  sparse_capture: "too little captured",
+  tiny_transfer: "too small to tell",
+  no_data: "no data",
+  bottleneck: "path rate limited (bottleneck link)",
+  peer_response: "waiting on the peer's responses",
+};
+
+/** The verdict's title: the rule's where it says more than the kind. */
 export function verdictTitle(kind: VerdictKind, ruleId: string): string {
-  return ruleId === "sparse_capture" ? "too little captured" : VERDICT_TITLES[kind];
+  return RULE_TITLES[ruleId] ?? VERDICT_TITLES[kind];
 }
 
 export function thresholdsWith(over?: Partial<Record<string, number>>): Thresholds {
@@ -34,10 +44,90 @@ export function thresholdsWith(over?: Partial<Record<string, number>>): Threshol
   return t;
 }
 
-/** The first rule of the policy table that holds. */
+const num = (m: Measures, k: keyof Measures): number => {
+  const v = m[k];
+  return typeof v === "number" && Number.isFinite(v) ? v : 0;
+};
+
+/** The deciding rule: the first gate that holds, else the costliest limit that holds, else no_limit. */
 export function classify(m: Measures, t: Thresholds): Rule {
-  for (const r of RULES) if (r.when(m, t)) return r;
-  return RULES[RULES.length - 1]!;
+  // tiny_window decides only when the ranking names another kind (the incident: rwnd_share first).
+  for (const r of GATES) if (r.id !== "tiny_window" && ruleHolds(r, m, t)) return r;
+  let best: Rule | null = null;
+  for (const r of LIMITS) if (ruleHolds(r, m, t) && (best === null || num(m, r.cost!) > num(m, best.cost!))) best = r;
+  const tiny = GATES.find((r) => r.id === "tiny_window")!;
+  if (best?.kind !== tiny.kind && ruleHolds(tiny, m, t)) return tiny;
+  return best ?? NO_LIMIT;
+}
+
+/** The runner-up share of busy time, of another kind than the verdict's, when ≥ secondary_share. */
+export function secondaryOf(rule: Rule, m: Measures, t: Thresholds): Secondary | null {
+  if (rule.kind === "inconclusive" || rule.kind === "healthy") return null; // healthy lists every share in its claim
+  let out: Secondary | null = null;
+  for (const s of SHARES) {
+    if (s.measure === rule.cost) continue;
+    const share = num(m, s.measure);
+    if (share < t.secondary_share || (out !== null && share <= out.share)) continue;
+    let kind = s.kind;
+    if (s.measure === "cwnd_share") kind = LIMITS.find((r) => r.cost === "cwnd_share" && r.conditions.slice(1).every((k) => holds(k, m, t)))?.kind ?? kind;
+    if (kind === rule.kind && s.measure !== "peer_wait_share") continue;
+    out = { kind, measure: s.measure, share: Math.round(share * 1000) / 1000, label: s.label };
+  }
+  return out;
+}
+
+const rel = (v: number, x: number) => (x === 0 ? (v === 0 ? 0 : 1) : Math.abs(v - x) / Math.abs(x));
+
+/**
+ * The number nearest to changing the kind: for the deciding rule, its condition nearest its
+ * threshold and its lead over the next limit that held; for no_limit, the failing condition of
+ * any limit rule nearest to holding (the other conditions of that rule holding).
+ */
+export function marginOf(rule: Rule, m: Measures, t: Thresholds): Margin | null {
+  let best: Margin | null = null;
+  const consider = (mg: Margin) => {
+    if (best === null || mg.relative < best.relative) best = mg;
+  };
+  const condMargin = (r: Rule) => {
+    for (const k of r.conditions) {
+      const v = m[k.measure];
+      if (typeof v !== "number" || !Number.isFinite(v) || k.op === "=") continue;
+      const x = thresholdValue(k, t);
+      consider({ measure: k.measure, value: round3(v), threshold: x, relative: round3(rel(v, x)), text: `${k.measure} ${fmt(v)} against ${k.op} ${fmt(x)} (${r.id})` });
+    }
+  };
+  if (rule === NO_LIMIT) {
+    for (const r of LIMITS) {
+      const failing = r.conditions.filter((k) => !holds(k, m, t));
+      if (failing.length === 1) condMargin({ ...r, conditions: failing });
+    }
+    return best;
+  }
+  if (GATES.indexOf(rule) >= 0) return null; // decided outright: no threshold to be near
+  condMargin(rule);
+  if (rule.cost) {
+    const mine = num(m, rule.cost);
+    let second = 0;
+    for (const r of LIMITS) if (r !== rule && r.kind !== rule.kind && ruleHolds(r, m, t)) second = Math.max(second, num(m, r.cost!));
+    if (second > 0 && mine > 0) {
+      consider({ measure: "lead", value: round3(mine), threshold: round3(second), relative: round3((mine - second) / mine), text: `${rule.cost} ${fmt(mine)} leads the next limit by ${fmt(mine - second)}` });
+    }
+  }
+  return best;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+function fmt(x: number): string {
+  return Math.abs(x) >= 100 ? String(Math.round(x)) : String(Math.round(x * 1000) / 1000);
+}
+
+/** 0.5 at a threshold, 1 at half a threshold away or more; times the capture's quality. */
+export function confidenceOf(rule: Rule, margin: Margin | null, m: Measures): number {
+  if (rule.id === "no_data") return 1;
+  let c = margin === null ? 1 : 0.5 + Math.min(0.5, margin.relative);
+  if (m.captured_share !== null && rule.kind !== "inconclusive") c *= Math.min(1, m.captured_share);
+  return Math.round(c * 100) / 100;
 }
 
 const ep = endpointText;
@@ -46,14 +136,27 @@ const bytesText = (n: number) => formatBytes(n);
 const secText = (s: number) => durationText(s * 1000);
 
 function ruleOf(r: Rule, m: Measures, t: Thresholds): VerdictRule {
-  const v = m[r.measure];
+  const conditions = r.conditions.map((k) => {
+    const v = m[k.measure];
+    return {
+      measure: k.measure,
+      value: typeof v === "number" ? v : null,
+      op: k.op,
+      threshold_name: typeof k.threshold === "string" ? k.threshold : null,
+      threshold: thresholdValue(k, t),
+      holds: holds(k, m, t),
+    };
+  });
+  const lead = conditions.find((k) => k.measure === r.cost) ?? conditions[0];
+  const cost = r.cost ? m[r.cost] : null;
   return {
     id: r.id,
-    measure: r.measure,
-    value: typeof v === "number" ? v : null,
-    threshold_name: r.threshold,
-    threshold: r.threshold ? t[r.threshold] : null,
-    op: r.op,
+    measure: r.cost ?? lead?.measure ?? "bytes",
+    value: lead ? lead.value : typeof cost === "number" ? cost : null,
+    threshold_name: lead ? lead.threshold_name : null,
+    threshold: lead ? lead.threshold : null,
+    op: lead ? lead.op : "≥",
+    conditions,
   };
 }
 
@@ -61,7 +164,10 @@ function badnessOf(kind: VerdictKind, m: Measures): number {
   const clamp = (x: number | null) => (x === null || !Number.isFinite(x) ? 0 : Math.max(0, Math.min(1, x)));
   switch (kind) {
     case "healthy":
+    case "inconclusive":
       return 0;
+    case "sender_limited":
+      return Math.max(clamp(m.sender_share), 0.3);
     case "receiver_window_limited":
       return Math.max(clamp(m.rwnd_share), clamp(m.small_window_share), clamp(m.zero_window_share), 0.5);
     case "loss_limited":
@@ -115,14 +221,22 @@ function claimFor(kind: VerdictKind, ruleId: string, m: Measures, mc: ModelCheck
     case "sender_buffer_limited":
       return `${ep(sender)} kept a flat ${m.flight_max_bytes} B in flight (median ${m.flight_median_bytes} B) while ${ep(receiver)} offered ${m.rwnd_median_bytes} B and nothing was lost: its send buffer, not the network, capped it${cap}; ${model}`;
     case "application_limited":
-      return `${ep(sender)} had an open window and nothing to send for ${pct(m.app_share ?? 0)} of the time: the application, not TCP, set the pace. ${model}`;
+      if (ruleId === "peer_response")
+        return `${ep(sender)} waited for ${ep(receiver)}'s replies for ${pct(m.peer_wait_share ?? 0)} of its busy time: that is the peer's response time (its application), not the sender's, and not TCP. ${model}`;
+      return `${ep(sender)} had an open window and nothing to send for ${pct(m.app_own_share ?? m.app_share ?? 0)} of the time (idle gaps of 1 ms or more): the application, not TCP, set the pace. ${model}`;
+    case "sender_limited":
+      return `${ep(sender)} had the window open and paused in gaps under 1 ms for ${pct(m.sender_share ?? 0)} of its busy time: the sending host could not keep up (CPU, scheduling), not the network or the receiver. ${model}`;
+    case "inconclusive":
     case "healthy": {
       if (ruleId === "no_data") return "no payload in either direction (handshake, keep-alives or teardown only).";
       if (ruleId === "sparse_capture")
         return `only ${bytesText(m.bytes_sent)} of the ${bytesText(m.bytes)} ${ep(sender)} sent are in the capture (${pct(m.captured_share ?? 0)}); the rest fell between captured packets (a capture filter, or drops): too little to tell what held it.`;
       if (ruleId === "tiny_transfer") return `${bytesText(m.bytes)} in ${m.data_segments} segment(s): too small for any window to limit it; its time is round trips and the application.`;
       const tput = m.throughput_bytes_per_sec !== null ? ` at ${formatRate(m.throughput_bytes_per_sec)}` : "";
-      return `no limit dominated: ${bytesText(m.bytes)} moved${tput}; the receiver's window was rarely full${m.rwnd_share !== null ? ` (${pct(m.rwnd_share)} of busy time)` : ""} and nothing was lost${mc ? ` (window cap ${formatRate(mc.window_cap_bytes_per_sec)} at ${rttText})` : ""}.`;
+      const shares = SHARES.filter((s) => m[s.measure] !== null)
+        .map((s) => `${s.label} ${pct(num(m, s.measure))}`)
+        .join(", ");
+      return `no limit cost a material share of the time: ${bytesText(m.bytes)} moved${tput}${shares ? ` (busy time: ${shares})` : ""}${m.loss_rate ? `, ${(100 * m.loss_rate).toFixed(2)} % retransmitted` : ", nothing lost"}${mc ? `; the window allowed ${formatRate(mc.window_cap_bytes_per_sec)} at ${rttText}` : ""}.`;
     }
   }
 }
@@ -146,6 +260,9 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
       title: verdictTitle(kind, rule.id),
       claim: claimFor(kind, rule.id, m, null, d.sender, d.receiver),
       rule: ruleOf(rule, m, t),
+      secondary: null,
+      confidence: 1,
+      margin: null,
       measures: null,
       model: null,
       fix: null,
@@ -156,11 +273,15 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
   }
 
   const mc = crossCheck(kind, m, t);
+  const secondary = secondaryOf(rule, m, t);
+  const margin = kind === "inconclusive" ? null : marginOf(rule, m, t);
+  const confidence = confidenceOf(rule, margin, m);
+  if (margin && margin.relative < t.close_margin) notes.push(`close call: ${margin.text}; a small change would give another verdict`);
   if (opts.deadlineSec !== undefined && m.transfer_s !== null) {
     const met = m.transfer_s <= opts.deadlineSec;
     notes.push(`deadline ${durationText(opts.deadlineSec * 1000)} ${met ? "met" : "missed"}: the data took ${secText(m.transfer_s)}`);
   }
-  if (mc && !mc.agrees && kind !== "healthy" && kind !== "application_limited") {
+  if (mc && !mc.agrees && kind !== "healthy" && kind !== "application_limited" && kind !== "sender_limited" && kind !== "inconclusive") {
     notes.push(
       `the model and the capture disagree by ${mc.ratio.toFixed(1)}×: something besides the ${mc.window_source.replace(/_/g, " ")} window also held the transfer`,
     );
@@ -173,7 +294,7 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
     notes.push(`window scale ${s.shift} inferred${s.confidence !== undefined ? ` (confidence ${s.confidence.toFixed(2)})` : ""}${s.reason ? `: ${s.reason}` : ""}`);
   }
 
-  if (kind === "receiver_window_limited" && m.app_share !== null && m.app_share >= t.app_share / 2) {
+  if (kind === "receiver_window_limited" && m.app_share !== null && m.app_share >= t.material_share) {
     notes.push(
       `the sender also had nothing to send for ${pct(m.app_share)} of its busy time (its application, or its own small send buffer): fixing the window alone may not be enough`,
     );
@@ -206,9 +327,12 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
     direction: key,
     sender: d.sender,
     receiver: d.receiver,
-    title: verdictTitle(kind, rule.id),
+    title: secondary ? `${verdictTitle(kind, rule.id)} (${pct(num(m, rule.cost ?? "bytes"))}), then ${secondary.label} (${pct(secondary.share)})` : verdictTitle(kind, rule.id),
     claim: claimFor(kind, rule.id, m, mc, d.sender, d.receiver).trim(),
     rule: ruleOf(rule, m, t),
+    secondary,
+    confidence,
+    margin,
     measures: m,
     model: mc,
     fix,

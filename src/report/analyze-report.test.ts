@@ -23,7 +23,7 @@ test("text: header, per-connection summary rows, verdict, model, fix; most impor
   for (const label of ["payload", "MSS (SYN) / largest", "peer's window scale", "peer's window min/med/max", "in flight min/med/max", "RTT min/med/p95/max", "flags", "limited by (busy time)", "handshake RTT", "verdict", "model", "fix"]) {
     assert.ok(t.includes(`  ${label}`), label);
   }
-  assert.match(t, /RECEIVER WINDOW LIMITED \(receiver_window_limited; rule rwnd_share 0\.990 ≥ 0\.5\)/);
+  assert.match(t, /RECEIVER WINDOW LIMITED \(receiver_window_limited; rule rwnd_share 0\.990 ≥ 0\.25\)/);
   assert.match(t, /1148 \/ 1148 \/ 1148 B/);
   assert.match(t, /1\.60 \/ 1\.66 \/ 1\.80 \/ 1\.90 ms/);
   assert.match(t, /window_full 1800/);

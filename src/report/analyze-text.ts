@@ -92,7 +92,7 @@ function qualified(v: Diagnosed["verdict"]): boolean {
 
 function verdictColour(p: AnalyzePaint, v: Diagnosed["verdict"]): (s: string) => string {
   const kind = v.kind;
-  return kind === "healthy" && !qualified(v) ? p.green : kind === "application_limited" || kind === "healthy" ? p.yellow : p.red;
+  return kind === "healthy" && !qualified(v) ? p.green : kind === "application_limited" || kind === "healthy" || kind === "inconclusive" || kind === "sender_limited" ? p.yellow : p.red;
 }
 
 export function renderConnection(d: Diagnosed, p: AnalyzePaint = NO_PAINT): string[] {

@@ -315,7 +315,10 @@ export class TcpAnalyzer {
     const b = conv.dirs[1];
     if (a.hasData) a.limits.advance(now);
     if (b.hasData) b.limits.advance(now);
-    if (newData) fwd.limits.onNewData();
+    if (newData) {
+      fwd.limits.onNewData();
+      rev.limits.onPeerData();
+    }
     if (a.hasData) classify(a, b);
     if (b.hasData) classify(b, a);
   }
@@ -442,7 +445,7 @@ function settleShapes(): void {
     for (const h of c.dirs) {
       h.bytesSent = h.packets = h.dataSegments = 2 ** 40 + 0.5;
       h.firstDataNs = h.lastDataNs = h.nextseqTimeNs = h.lastackTimeNs = 2 ** 40 + 0.5;
-      h.limits.zeroWindowNs = 2 ** 40 + 0.5;
+      h.limits.zeroWindowNs = h.limits.peerWaitNs = 2 ** 40 + 0.5;
       h.windowFullInferred = 2 ** 40 + 0.5;
     }
   }

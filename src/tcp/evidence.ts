@@ -42,6 +42,13 @@ export interface LimitShares {
   cwnd: number;
   /** Application: window open, nothing more sent. */
   app: number;
+  /**
+   * The part of `app` spent with nothing outstanding before more data came, seconds per gap
+   * length: index i sums gaps of [16·2^i, 16·2^(i+1)) µs. Absent when there was no such gap.
+   */
+  app_idle_gaps_s?: number[];
+  /** The part of `app` spent idle while the peer was sending (waiting for its reply), seconds. */
+  app_peer_wait_s?: number;
 }
 
 /** One direction of data (from `sender` to the other side). */

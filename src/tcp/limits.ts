@@ -25,6 +25,8 @@ const IDLE = 4;
 const N = 15;
 /** Per candidate in `acc`: rwnd, cwnd, app, small, pending small (ns). */
 const W = 5;
+/** Log2 buckets of idle gaps from 16 µs: the last starts at 16 µs · 2^23 ≈ 134 s. */
+const IDLE_BUCKETS = 24;
 
 export class LimitTracker {
   private lastNs = NaN;
@@ -38,6 +40,17 @@ export class LimitTracker {
   private zero = false;
   private pendingIdleNs = 0;
   zeroWindowNs = 0;
+  /**
+   * Idle gaps (nothing outstanding, then more data) charged to the application, by length:
+   * ns summed per log2 bucket, bucket i holding gaps of [16·2^i, 16·2^(i+1)) µs (the last one
+   * open-ended). Window-independent, so one array whatever the scale candidates. diagnose/ splits
+   * the application's time with it: gaps of a few round trips are a sender that could not keep
+   * up (CPU, scheduling), long ones an application with nothing to send.
+   */
+  idleGapNs: number[] | null = null;
+  /** Idle gaps during which the peer sent data: waiting for its reply (its response time), ns. */
+  peerWaitNs = 0;
+  private peerSpoke = false;
 
   /** Charge the time since the previous event to the categories decided then. */
   advance(nowNs: number): void {
@@ -65,6 +78,13 @@ export class LimitTracker {
   /** The sender sent new data: the idle time before it was the application's. */
   onNewData(): void {
     if (this.pendingIdleNs > 0 && this.acc !== null) {
+      const g = this.pendingIdleNs;
+      if (this.peerSpoke) this.peerWaitNs += g;
+      else {
+        if (this.idleGapNs === null) this.idleGapNs = new Array<number>(IDLE_BUCKETS).fill(0.5).fill(0);
+        const b = g < 32_000 ? 0 : Math.min(IDLE_BUCKETS - 1, Math.floor(Math.log2(g / 16_000)));
+        this.idleGapNs[b]! += g;
+      }
       const acc = this.acc;
       for (let c = 0; c < this.n; c++) {
         const o = c * W;
@@ -74,6 +94,12 @@ export class LimitTracker {
       }
     }
     this.pendingIdleNs = 0;
+    this.peerSpoke = false;
+  }
+
+  /** The peer sent new data: if this side is idle, its gap is a wait for the peer's reply. */
+  onPeerData(): void {
+    if (this.n > 0 && this.cat![0] === IDLE) this.peerSpoke = true;
   }
 
   private ensure(n: number): void {
@@ -132,8 +158,22 @@ export class LimitTracker {
     const busy = a[o]! + a[o + 1]! + a[o + 2]!;
     if (!(busy > 0)) return { limits: null, smallShare: 0 };
     return {
-      limits: { busy_s: busy / 1e9, rwnd: a[o]! / busy, cwnd: a[o + 1]! / busy, app: a[o + 2]! / busy },
+      limits: {
+        busy_s: busy / 1e9,
+        rwnd: a[o]! / busy,
+        cwnd: a[o + 1]! / busy,
+        app: a[o + 2]! / busy,
+        ...(this.idleGapNs !== null ? { app_idle_gaps_s: trimZeros(this.idleGapNs.map((ns) => ns / 1e9)) } : {}),
+        ...(this.peerWaitNs > 0 ? { app_peer_wait_s: this.peerWaitNs / 1e9 } : {}),
+      },
       smallShare: a[o + 3]! / busy,
     };
   }
+}
+
+/** Bucket sums without the empty tail. */
+function trimZeros(a: number[]): number[] {
+  let n = a.length;
+  while (n > 0 && a[n - 1] === 0) n--;
+  return a.slice(0, n);
 }
