@@ -28,7 +28,12 @@ function checkAgreement(file: string, label: string, context = ""): ReturnType<t
   const c = compareWithTshark(file);
   const report = describe(c, MIN_AGREEMENT);
   console.log(`# ${label}: ${c.packets} TCP packets compared with tshark`);
-  for (const f of c.fields) if (f.share < 1) console.log(`#   ${f.field}: ${(100 * f.share).toFixed(3)} % (${f.total - f.agree} frames differ, e.g. ${f.diffs.slice(0, 3).map((d) => `#${d.frame} tshark=${d.tshark} ours=${d.ours}`).join("; ")})`);
+  // Per field, over the packets where either side has it: agreement, the union, and both counts.
+  for (const f of c.fields) {
+    if (f.total === 0) continue;
+    const e = f.share < 1 ? `, e.g. ${f.diffs.slice(0, 3).map((d) => `#${d.frame} tshark=${d.tshark} ours=${d.ours}`).join("; ")}` : "";
+    console.log(`#   ${f.field}: ${f.agree}/${f.total} (${(100 * f.share).toFixed(3)} %; tshark ${f.present}, ours ${f.ours}${e})`);
+  }
   assert.ok(c.packets > 100, `${label}: only ${c.packets} TCP packets (${statSync(file).size} bytes) ${context}`);
   assert.deepEqual(c.missing, [], `${label}: frames tshark saw as TCP and we did not`);
   assert.deepEqual(c.extra, [], `${label}: frames we saw as TCP and tshark did not`);
