@@ -120,13 +120,13 @@ for (const run of runs) {
     // The same packets as pcapng (editcap), for the other reader.
     if (run.name === "w4k-mtu614") {
       const ng = join(dir, `${run.name}.pcapng`);
-      execFileSync("editcap", ["-F", "pcapng", file, ng], { stdio: "ignore" });
+      execFileSync("editcap", ["-F", "pcapng", file, ng], { stdio: "ignore", timeout: 60_000, killSignal: "SIGKILL" });
       checkAgreement(ng, `${run.name} as pcapng`);
     }
 
     // Starting mid-transfer (editcap deletes the first 300 frames).
     const mid = join(dir, `${run.name}-mid.pcap`);
-    execFileSync("editcap", [file, mid, "1-300"], { stdio: "ignore" });
+    execFileSync("editcap", [file, mid, "1-300"], { stdio: "ignore", timeout: 60_000, killSignal: "SIGKILL" });
     checkAgreement(mid, `${run.name} from frame 301`);
   });
 }
