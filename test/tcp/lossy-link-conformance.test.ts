@@ -15,7 +15,7 @@ import { runCli } from "../cli/run-cli.js";
 import { netnsSkipReason } from "../support/netns.js";
 import { compareWithTshark, describe, summary, toRow, type Row } from "../support/tshark-compare.js";
 
-const reason = netnsSkipReason(["ip", "iperf3", "tshark"]);
+const reason = netnsSkipReason(["ip", "iperf3", "tshark", "ping"]);
 const dir = mkdtempSync(join(tmpdir(), "tcpwin-lossy-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
