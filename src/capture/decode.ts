@@ -19,6 +19,7 @@
  */
 import { LinkType } from "./link-types.js";
 import type { PacketRef, TcpPacket } from "./packet.js";
+import { ipv4Text, ipv6Text } from "./ip-text.js";
 
 export const DecodeResult = {
   ok: 0,
@@ -316,41 +317,16 @@ function parseOptions(b: Uint8Array, dv: DataView, out: TcpPacket, q: number, hd
   }
 }
 
-/** Dotted-quad / RFC 5952 text of the packet's addresses (allocates: for output, not the hot loop). */
-export function ipv4ToString(v: number): string {
-  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-}
-
-export function ipv6ToString(a: Uint8Array): string {
-  const w: number[] = [];
-  for (let i = 0; i < 16; i += 2) w.push((a[i]! << 8) | a[i + 1]!);
-  // Longest run of ≥ 2 zero words becomes "::" (RFC 5952 §4.2).
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (x: number[]) => x.map((n) => n.toString(16)).join(":");
-  if (bestAt < 0) return hex(w);
-  return `${hex(w.slice(0, bestAt))}::${hex(w.slice(bestAt + bestLen))}`;
-}
+/** Dotted-quad / RFC 5952 text of the packet's addresses (capture/ip-text: the one spelling). */
+export const ipv4ToString = ipv4Text;
+export const ipv6ToString = (a: Uint8Array): string => ipv6Text(a, 0);
 
 export function srcAddrString(p: TcpPacket): string {
-  return p.ipVersion === 4 ? ipv4ToString(p.srcV4) : ipv6ToString(p.src6);
+  return p.ipVersion === 4 ? ipv4Text(p.srcV4) : ipv6Text(p.src6);
 }
 
 export function dstAddrString(p: TcpPacket): string {
-  return p.ipVersion === 4 ? ipv4ToString(p.dstV4) : ipv6ToString(p.dst6);
+  return p.ipVersion === 4 ? ipv4Text(p.dstV4) : ipv6Text(p.dst6);
 }
 
 /** A SACK option the snaplen cut: its whole blocks, and a lone left edge, as tshark reports them. */

@@ -11,6 +11,7 @@
 export * from "./packet.js";
 export * from "./reader-types.js";
 export { openCapture, type OpenCaptureOptions } from "./open.js";
+export { ipv4Text, ipv6Text, parseIp, canonicalIp } from "./ip-text.js";
 export { CaptureIoError } from "./chunk-source.js";
 export {
   DecodeResult,

@@ -32,7 +32,7 @@ test("the read + decode loop allocates nothing per packet (no scavenge in 200 00
   const res = spawnSync(process.execPath, ["--trace-gc", "--import", "tsx", "--input-type=module", "-e", script], {
     cwd: new URL("../..", import.meta.url).pathname,
     encoding: "utf8",
-    timeout: 60_000,
+    timeout: 60_000, killSignal: "SIGKILL",
   });
   assert.equal(res.status, 0, res.stderr);
   const out = res.stdout;

@@ -146,7 +146,7 @@ test("stdin (-): a pipe, records spanning reads, same result as the file", () =>
   const res = spawnSync("sh", ["-c", `cat '${file}' | node --import tsx --input-type=module -e '${script.replace(/'/g, "'\\''")}'`], {
     cwd: new URL("../..", import.meta.url).pathname,
     encoding: "utf8",
-    timeout: 30000,
+    timeout: 30000, killSignal: "SIGKILL",
   });
   assert.equal(res.status, 0, res.stderr);
   const out = JSON.parse(res.stdout) as { n: number; sum: number; error: unknown };
@@ -155,7 +155,7 @@ test("stdin (-): a pipe, records spanning reads, same result as the file", () =>
   assert.deepEqual(out, { n: 300, sum, error: null });
 });
 
-test("stdin that is non-blocking and slow (EAGAIN) is waited for, not taken as EOF", () => {
+test("stdin that is non-blocking and slow (EAGAIN) is waited for, not taken as EOF", { skip: spawnSync("python3", ["-c", "pass"], { stdio: "ignore", timeout: 30_000, killSignal: "SIGKILL" }).status === 0 ? false : "needs python3 installed" }, () => {
   const rs = recs(200, (i) => 100 + i);
   const file = tempFile(pcapFile(rs));
   const script = `import { openCapture, PacketRef } from "./src/capture/index.ts";
@@ -165,7 +165,7 @@ test("stdin that is non-blocking and slow (EAGAIN) is waited for, not taken as E
   const res = spawnSync(
     "sh",
     ["-c", `(sleep 1; head -c 1000 '${file}'; sleep 0.5; tail -c +1001 '${file}') | python3 -c '${py}' '${process.execPath}' --import tsx --input-type=module -e '${script}'`],
-    { cwd: new URL("../..", import.meta.url).pathname, encoding: "utf8", timeout: 30000 },
+    { cwd: new URL("../..", import.meta.url).pathname, encoding: "utf8", timeout: 30000, killSignal: "SIGKILL" },
   );
   assert.equal(res.stdout.trim(), "200 true", res.stderr);
 });

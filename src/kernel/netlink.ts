@@ -13,6 +13,7 @@
  * - Messages whose inode the caller's `want` rejects are skipped before anything is decoded.
  */
 import { decodeTcpInfoAt, TCP_INFO_MIN_LEN, type TcpInfo } from "./tcp-info.js";
+import { ipv6Text } from "../capture/ip-text.js";
 
 export const NETLINK_SOCK_DIAG = 4;
 export const SOCK_DIAG_BY_FAMILY = 20;
@@ -184,52 +185,9 @@ export function encodeInetDiagReq(opts: { family: number; states: number; ext?: 
   return b;
 }
 
-const HEX = "0123456789abcdef";
-
-/** IPv6 text as inet_ntop writes it (RFC 5952: longest zero run of ≥ 2 groups as "::"). */
+/** IPv6 text as inet_ntop writes it, ::ffff:a.b.c.d included: capture/ip-text, the one formatter. */
 export function formatIPv6(dv: DataView, off: number): string {
-  // ::ffff:a.b.c.d (dual-stack sockets carrying IPv4), as ss prints them.
-  if (dv.getUint32(off, false) === 0 && dv.getUint32(off + 4, false) === 0 && dv.getUint32(off + 8, false) === 0xffff) {
-    return `::ffff:${dv.getUint8(off + 12)}.${dv.getUint8(off + 13)}.${dv.getUint8(off + 14)}.${dv.getUint8(off + 15)}`;
-  }
-  let bestStart = -1;
-  let bestLen = 0;
-  let runStart = -1;
-  for (let i = 0; i < 8; i++) {
-    if (dv.getUint16(off + i * 2, false) === 0) {
-      if (runStart < 0) runStart = i;
-      const len = i - runStart + 1;
-      if (len > bestLen) {
-        bestLen = len;
-        bestStart = runStart;
-      }
-    } else runStart = -1;
-  }
-  if (bestLen < 2) bestStart = -1;
-  let s = "";
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      s += "::";
-      i += bestLen - 1;
-      continue;
-    }
-    if (s.length > 0 && !s.endsWith(":")) s += ":";
-    const g = dv.getUint16(off + i * 2, false);
-    s += g === 0 ? "0" : hex16(g);
-  }
-  return s;
-}
-
-function hex16(g: number): string {
-  let s = "";
-  let started = false;
-  for (let sh = 12; sh >= 0; sh -= 4) {
-    const d = (g >>> sh) & 0xf;
-    if (d === 0 && !started) continue;
-    started = true;
-    s += HEX[d];
-  }
-  return s;
+  return ipv6Text(dv, off);
 }
 
 /** "addr:port" as ss prints it: IPv6 in brackets. */

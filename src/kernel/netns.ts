@@ -16,9 +16,17 @@ export class NetnsError extends TcpwinError {
   override readonly name = "NetnsError";
 }
 
+/**
+ * Longest any one `ip` call may take: a stuck one (seen with the machine's netns lock contended by
+ * other runs) must end in an error naming it, not hold lab link's set-up or exit handler for ever.
+ */
+const IP_TIMEOUT_MS = 30_000;
+const IP_LIMITS = { timeout: IP_TIMEOUT_MS, killSignal: "SIGKILL" } as const;
+
 /** Run `ip ARGS…`, throwing NetnsError with ip's own message on failure. */
 export function ip(args: readonly string[]): string {
-  const r = spawnSync("ip", args, { encoding: "utf8" });
+  const r = spawnSync("ip", args, { encoding: "utf8", ...IP_LIMITS });
+  if (r.signal === "SIGKILL") throw new NetnsError("ip_failed", `ip ${args.join(" ")}: no answer after ${IP_TIMEOUT_MS / 1000} s, killed`);
   if (r.error) throw new NetnsError("ip_failed", `ip ${args.join(" ")}: ${r.error.message} (is iproute2 installed?)`, { cause: r.error });
   if (r.status !== 0) throw new NetnsError("ip_failed", `ip ${args.join(" ")}: ${(r.stderr || r.stdout).trim() || `exit ${r.status}`}`);
   return r.stdout;
@@ -59,7 +67,7 @@ export function deleteNetns(name: string): void {
       /* already gone */
     }
   }
-  const r = spawnSync("ip", ["netns", "del", name], { encoding: "utf8" });
+  const r = spawnSync("ip", ["netns", "del", name], { encoding: "utf8", ...IP_LIMITS });
   if (r.status !== 0 && !/No such file|not found|Invalid/.test(r.stderr)) {
     throw new NetnsError("ip_failed", `ip netns del ${name}: ${r.stderr.trim()}`);
   }
@@ -71,7 +79,7 @@ export function sysctlInNetns(name: string, key: string, value: string | number)
 }
 
 export function readSysctlInNetns(name: string, key: string): string {
-  return execFileSync("ip", ["netns", "exec", name, "sysctl", "-n", key], { encoding: "utf8" }).trim();
+  return execFileSync("ip", ["netns", "exec", name, "sysctl", "-n", key], { encoding: "utf8", ...IP_LIMITS }).trim();
 }
 
 export function pidAlive(pid: number): boolean {

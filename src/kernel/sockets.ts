@@ -12,6 +12,7 @@
 import { streamTcpSocketsThreaded } from "./sock-diag-thread.js";
 import { dumpTcpSockets, streamTcpSockets, type DumpFilter } from "./sock-diag.js";
 import { commOf, mapSocketInodes, type InodeOwners } from "./proc-fd.js";
+import { parseIp } from "../capture/ip-text.js";
 import { AF_INET6, formatIPv6, type DiagDecodeError, type DiagMsgView, type DiagSocket } from "./netlink.js";
 import { TcpwinError } from "../errors.js";
 
@@ -189,37 +190,8 @@ export function addrMatches(addr: string, family: number, m: EndpointMatch): boo
   return true;
 }
 
-/** Bytes of an IPv4 or IPv6 literal; undefined when it is neither. */
-export function addrBytes(text: string): number[] | undefined {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
-    const parts = text.split(".").map(Number);
-    return parts.every((p) => p <= 255) ? parts : undefined;
-  }
-  if (!text.includes(":") || !/^[0-9a-fA-F:.]+$/.test(text)) return undefined;
-  let head = text;
-  const lastColon = text.lastIndexOf(":");
-  const tail = text.slice(lastColon + 1);
-  if (tail.includes(".")) {
-    // Embedded IPv4 (::ffff:1.2.3.4): rewrite as two hex groups.
-    const b = addrBytes(tail);
-    if (!b || b.length !== 4) return undefined;
-    head = text.slice(0, lastColon + 1) + ((b[0]! << 8) | b[1]!).toString(16) + ":" + ((b[2]! << 8) | b[3]!).toString(16);
-  }
-  const halves = head.split("::");
-  if (halves.length > 2) return undefined;
-  const left = halves[0] ? halves[0].split(":") : [];
-  const right = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
-  const fill = halves.length === 2 ? 8 - left.length - right.length : 0;
-  if (fill < 0 || (halves.length === 1 && left.length !== 8)) return undefined;
-  const groups = [...left, ...Array<string>(fill).fill("0"), ...right];
-  const out: number[] = [];
-  for (const g of groups) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-    const v = parseInt(g, 16);
-    out.push(v >> 8, v & 0xff);
-  }
-  return out;
-}
+/** Bytes of an IPv4 or IPv6 literal; undefined when it is neither (capture/ip-text's parser). */
+export const addrBytes = parseIp;
 
 /** Canonical text (as the dump formats it) of an address literal; undefined when invalid. */
 export function canonicalAddr(text: string): string | undefined {

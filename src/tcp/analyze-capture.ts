@@ -12,6 +12,7 @@
  * `onPacket`; every packet is still analysed, because stream numbers depend on all of them.
  */
 import { decodeTcpPacket, DecodeResult, ipv4ToString, ipv6ToString } from "../capture/decode.js";
+import { canonicalIp } from "../capture/ip-text.js";
 import { DecodedRing, readWorkerWanted } from "../capture/decoded-ring.js";
 import { openCapture } from "../capture/open.js";
 import { PacketRef, TcpPacket } from "../capture/packet.js";
@@ -73,7 +74,10 @@ export interface AnalysisResult {
 }
 
 function selector(opts: AnalyzeOptions): ((c: Conversation) => boolean) | undefined {
-  const { stream, port, host } = opts;
+  const { stream, port } = opts;
+  // Compared in the one spelling (capture/ip-text): `::FFFF:10.1.2.3`, `::ffff:a01:203` and
+  // `::ffff:10.1.2.3` are one address. Text that is no address is compared as given (matches nothing).
+  const host = opts.host === undefined ? undefined : (canonicalIp(opts.host) ?? opts.host);
   if (stream === undefined && port === undefined && host === undefined) return undefined;
   return (c) => {
     if (stream !== undefined && c.stream !== stream) return false;

@@ -28,6 +28,8 @@ function tsharkLines(file: string): string[] {
     encoding: "utf8",
     maxBuffer: 1 << 30,
     stdio: ["ignore", "pipe", "ignore"],
+    timeout: 120_000,
+    killSignal: "SIGKILL",
   });
   return out.split("\n").filter((l) => l.length > 0);
 }
@@ -123,10 +125,11 @@ function toBigEndian(src: string, dst: string): void {
   writeFileSync(dst, b);
 }
 
-const skip = netnsSkipReason(["ip", "tcpdump", "iperf3", "ethtool", "tshark"]);
+const skip = netnsSkipReason(["ip", "tcpdump", "iperf3", "ethtool", "tshark", "editcap", "mergecap"]);
 let dir = "";
 const files: Record<string, string> = {};
 
+// The captures for every test below; the tests skip on the same reason, so returning here is not silent.
 before(async () => {
   if (skip) return;
   dir = mkdtempSync(join(tmpdir(), "tcpwin-conf-"));
@@ -148,8 +151,8 @@ before(async () => {
   } finally {
     pair.close();
   }
-  execFileSync("editcap", ["-F", "pcapng", files["eth.pcap"]!, (files["eth.pcapng"] = join(dir, "eth.pcapng"))], { stdio: "ignore" });
-  execFileSync("editcap", ["-F", "pcapng", files["nano.pcap"]!, (files["nano.pcapng"] = join(dir, "nano.pcapng"))], { stdio: "ignore" });
+  execFileSync("editcap", ["-F", "pcapng", files["eth.pcap"]!, (files["eth.pcapng"] = join(dir, "eth.pcapng"))], { stdio: "ignore", timeout: 60_000, killSignal: "SIGKILL" });
+  execFileSync("editcap", ["-F", "pcapng", files["nano.pcap"]!, (files["nano.pcapng"] = join(dir, "nano.pcapng"))], { stdio: "ignore", timeout: 60_000, killSignal: "SIGKILL" });
   // This kernel has no 802.1Q module, so VLAN/QinQ, raw-IP, NULL and LOOP files are made from the
   // real Ethernet frames by rewriting their link headers (tshark is still the judge).
   const ethFrames = files["eth.pcap"]!;
@@ -163,8 +166,8 @@ before(async () => {
   toBigEndian(files["nano.pcap"]!, (files["nano-be.pcap"] = join(dir, "nano-be.pcap")));
   toBigEndian(files["trunc96.pcap"]!, (files["trunc96-be.pcap"] = join(dir, "trunc96-be.pcap")));
   // Several interfaces with different link types in one pcapng.
-  execFileSync("mergecap", ["-F", "pcapng", "-w", (files["merged.pcapng"] = join(dir, "merged.pcapng")), files["eth.pcap"]!, files["any-sll2.pcap"]!, files["nano.pcap"]!], { stdio: "ignore" });
-});
+  execFileSync("mergecap", ["-F", "pcapng", "-w", (files["merged.pcapng"] = join(dir, "merged.pcapng")), files["eth.pcap"]!, files["any-sll2.pcap"]!, files["nano.pcap"]!], { stdio: "ignore", timeout: 60_000, killSignal: "SIGKILL" });
+}, { timeout: 180_000 });
 
 after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -216,7 +219,7 @@ test("stdin: a tcpdump capture piped in reads like the file", { skip: skip ?? fa
   const res = spawnSync("sh", ["-c", `cat '${files["nano.pcapng"]}' | node --import tsx --input-type=module -e 'import { openCapture, PacketRef } from "./src/capture/index.ts"; const r = openCapture("-"); const p = new PacketRef(); let n = 0, b = 0; while (r.next(p)) { n++; b += p.caplen; } console.log(n, b, r.error);'`], {
     cwd: new URL("../..", import.meta.url).pathname,
     encoding: "utf8",
-    timeout: 60_000,
+    timeout: 60_000, killSignal: "SIGKILL",
   });
   const r = openCapture(files["nano.pcapng"]!);
   const p = new PacketRef();

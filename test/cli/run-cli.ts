@@ -17,7 +17,7 @@ export function runCli(args: string[], opts: SpawnSyncOptions = {}): CliResult {
   const r = spawnSync(process.execPath, ["--import", "tsx", ENTRY, ...args], {
     cwd: ROOT,
     encoding: "utf8",
-    timeout: 120_000,
+    timeout: 120_000, killSignal: "SIGKILL",
     env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined },
     ...opts,
   });

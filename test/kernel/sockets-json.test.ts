@@ -4,6 +4,7 @@
  * replies, on tcp_info cut to older kernels' sizes, with and without owners.
  */
 import { test } from "node:test";
+import { NET_TEST_TIMEOUT_MS, skipUnless } from "../support/tools.js";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { decodeDiagBatch, viewDiagBatch, DiagMsgViewImpl, DumpState, type DiagSocket } from "../../src/kernel/netlink.js";
@@ -72,7 +73,7 @@ test("streamed JSON with owners: pid/comm when known, owner_unknown when a proce
   assert.equal(arr[1]!.pid, undefined);
 });
 
-test("--json with the worker thread = without it (same sockets, valid array), on ~3000 live sockets", { skip: process.platform !== "linux" && "Linux only" }, async () => {
+test("--json with the worker thread = without it (same sockets, valid array), on ~3000 live sockets", { skip: skipUnless("linux", "python3"), timeout: NET_TEST_TIMEOUT_MS }, async () => {
   const { spawn } = await import("node:child_process");
   const { createInterface } = await import("node:readline");
   const { writeSocketsJson } = await import("../../src/report/sockets-json-run.js");
@@ -97,6 +98,6 @@ test("--json with the worker thread = without it (same sockets, valid array), on
     assert.equal(par.r.count, par.arr.length);
   } finally {
     holder.stdin!.end();
-    holder.kill();
+    holder.kill("SIGKILL");
   }
 });

@@ -7,6 +7,7 @@
  * the socket's own getsockopt(TCP_INFO). One case runs as nobody.
  */
 import { test, before, after } from "node:test";
+import { NET_TEST_TIMEOUT_MS } from "../support/tools.js";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -23,8 +24,8 @@ import { nobodySkipReason } from "../support/unprivileged.js";
 
 const SCENARIO = fileURLToPath(new URL("./helpers/socket-scenario.py", import.meta.url));
 const isRoot = process.getuid?.() === 0;
-const haveSs = spawnSync("ss", ["-V"]).status === 0;
-const python = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "pass"]).status === 0);
+const haveSs = spawnSync("ss", ["-V"], { stdio: "ignore", timeout: 30_000, killSignal: "SIGKILL" }).status === 0;
+const python = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "pass"], { stdio: "ignore", timeout: 30_000, killSignal: "SIGKILL" }).status === 0);
 const skip = !haveSs ? "ss (iproute2) is not installed" : !python ? "python3 is not installed" : process.platform !== "linux" ? "Linux only" : false;
 
 interface Scenario {
@@ -37,6 +38,7 @@ interface Scenario {
 let child: ChildProcess | undefined;
 let sc: Scenario;
 
+// The scenario every test below reads; they skip on the same reason, so returning here is not silent.
 before(async () => {
   if (skip) return;
   child = spawn(python!, [SCENARIO], { stdio: ["pipe", "pipe", "inherit"] });
@@ -49,11 +51,11 @@ before(async () => {
     });
     child!.once("exit", (c) => reject(new Error(`scenario exited ${c}`)));
   });
-});
+}, { timeout: 60_000 });
 
 after(() => {
   child?.stdin?.end();
-  child?.kill();
+  child?.kill("SIGKILL");
 });
 
 const key = (state: string, local: string, peer: string) => `${state} ${local} ${peer}`;
@@ -77,9 +79,9 @@ function between(name: string, ssv: number | undefined, a: number | undefined, b
   assert.ok(ssv === a || ssv === b, `${name}: ss ${ssv}, tcpwin ${a} (before) / ${b} (after)`);
 }
 
-test("every scenario socket, with rb, tb, mss, cwnd, snd_wnd, wscale, rwnd_limited and pid as ss shows them", { skip }, () => {
+test("every scenario socket, with rb, tb, mss, cwnd, snd_wnd, wscale, rwnd_limited and pid as ss shows them", { skip, timeout: NET_TEST_TIMEOUT_MS }, () => {
   const pre = mine(listTcpSockets({ owners: true, states: 0xffe }).sockets);
-  const ssOut = spawnSync("ss", ["-tinmHpa"], { encoding: "utf8", maxBuffer: 1 << 30 });
+  const ssOut = spawnSync("ss", ["-tinmHpa"], { encoding: "utf8", maxBuffer: 1 << 30, timeout: 60_000, killSignal: "SIGKILL" });
   assert.equal(ssOut.status, 0, ssOut.stderr);
   const post = mine(listTcpSockets({ owners: true, states: 0xffe }).sockets);
   const ss = ssMine(ssOut.stdout);
@@ -127,7 +129,7 @@ test("every scenario socket, with rb, tb, mss, cwnd, snd_wnd, wscale, rwnd_limit
   assert.equal(snd.info.snd_wnd, 0, "its peer's window is closed");
 });
 
-test("rcv_wnd and tcp_info length agree with the socket's own getsockopt(TCP_INFO)", { skip }, () => {
+test("rcv_wnd and tcp_info length agree with the socket's own getsockopt(TCP_INFO)", { skip, timeout: NET_TEST_TIMEOUT_MS }, () => {
   const list = mine(listTcpSockets().sockets);
   for (const s of sc.sockets) {
     const raw = Buffer.from(s.tcp_info, "hex");
@@ -144,7 +146,7 @@ test("rcv_wnd and tcp_info length agree with the socket's own getsockopt(TCP_INF
   }
 });
 
-test("flags: the SO_RCVBUF=1024 listener, its accepted socket, and the starved sender", { skip }, () => {
+test("flags: the SO_RCVBUF=1024 listener, its accepted socket, and the starved sender", { skip, timeout: NET_TEST_TIMEOUT_MS }, () => {
   const m = machineLimits();
   const list = mine(listTcpSockets().sockets);
   const byName = (n: string) => {
@@ -163,7 +165,7 @@ test("flags: the SO_RCVBUF=1024 listener, its accepted socket, and the starved s
   assert.equal(byName("b_client").skmem?.rcvbuf, 131072);
 });
 
-test("tcpwin sockets --port --json -p: pid and comm of each socket, TIME-WAIT without one", { skip }, () => {
+test("tcpwin sockets --port --json -p: pid and comm of each socket, TIME-WAIT without one", { skip, timeout: NET_TEST_TIMEOUT_MS }, () => {
   const r = runCli(["sockets", "--port", String(sc.ports.d), "--state", "all", "--json", "-p"]);
   assert.equal(r.status, 0, r.stderr);
   const arr = JSON.parse(r.stdout) as Record<string, unknown>[];
@@ -177,13 +179,13 @@ test("tcpwin sockets --port --json -p: pid and comm of each socket, TIME-WAIT wi
   assert.equal(lis.rtt, 0, "listener tcp_info fields present as the kernel sent them");
 });
 
-test("as nobody: sockets still listed with buffers, owners reported unknown and counted", { skip: skip || nobodySkipReason() }, () => {
+test("as nobody: sockets still listed with buffers, owners reported unknown and counted", { skip: skip || nobodySkipReason(), timeout: NET_TEST_TIMEOUT_MS }, () => {
   const asNobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"];
   const r = spawnSync("setpriv", [...asNobody, process.execPath, "--import", "tsx", "src/cli/entry.ts", "sockets", "-p", "--port", String(sc.ports.a), "--json"], {
     cwd: fileURLToPath(new URL("../../", import.meta.url)),
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1", HOME: "/tmp" },
-    timeout: 60_000,
+    timeout: 60_000, killSignal: "SIGKILL",
   });
   assert.equal(r.status, 0, r.stderr);
   // Another socket may use port A as its own ephemeral port towards elsewhere: keep A's own.
@@ -197,7 +199,7 @@ test("as nobody: sockets still listed with buffers, owners reported unknown and 
   }
   assert.match(r.stderr, /\d+ of \d+ process\(es\) could not be read/);
   // ss as nobody sees the same sockets, without users.
-  const ss = spawnSync("setpriv", [...asNobody, "ss", "-tinmHpa", `( sport = :${sc.ports.a} or dport = :${sc.ports.a} )`], { encoding: "utf8" });
+  const ss = spawnSync("setpriv", [...asNobody, "ss", "-tinmHpa", `( sport = :${sc.ports.a} or dport = :${sc.ports.a} )`], { encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
   // tcpwin's default leaves TIME-WAIT out; `ss -a` lists it (another test's closed connection to A).
   const parsed = parseSs(ss.stdout).filter((o) => (o.local === a || o.peer === a) && o.state !== "TIME-WAIT");
   assert.equal(parsed.length, 3, ss.stdout);
@@ -207,12 +209,14 @@ test("as nobody: sockets still listed with buffers, owners reported unknown and 
     cwd: fileURLToPath(new URL("../../", import.meta.url)),
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1", HOME: "/tmp" },
+    timeout: 60_000,
+    killSignal: "SIGKILL",
   });
   assert.equal(p.status, 1);
   assert.match(p.stderr, /cannot read \/proc\/\d+\/fd \(EACCES\)/);
 });
 
-test("--pid --getsockopt reads SO_RCVBUF, TCP_MAXSEG from inside the process", { skip: skip || (!isRoot && "pidfd_getfd needs root") }, () => {
+test("--pid --getsockopt reads SO_RCVBUF, TCP_MAXSEG from inside the process", { skip: skip || (!isRoot && "pidfd_getfd needs root"), timeout: NET_TEST_TIMEOUT_MS }, () => {
   const r = runCli(["sockets", "--pid", String(sc.pid), "--port", String(sc.ports.a), "--getsockopt", "--json"]);
   assert.equal(r.status, 0, r.stderr);
   const rows = JSON.parse(r.stdout) as { state: string; fd: number; so_rcvbuf: number; rb: number; tcp_maxseg: number; so_sndbuf: number; tb: number }[];

@@ -4,7 +4,8 @@
  * strace — a command with threads and a forked child, attaching to a running process, the program's
  * own read-back against our computed effective values, refusal as nobody, strace missing.
  */
-import { test, after } from "node:test";
+import { test, afterEach } from "node:test";
+import { NET_TEST_TIMEOUT_MS } from "../support/tools.js";
 import assert from "node:assert/strict";
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -18,8 +19,8 @@ import { nobodySkipReason } from "../support/unprivileged.js";
 import { runCli, ROOT } from "../cli/run-cli.js";
 
 const LIM = { rmemMax: 4194304, wmemMax: 4194304 };
-const haveStrace = spawnSync("strace", ["-V"]).status === 0;
-const python = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "pass"]).status === 0);
+const haveStrace = spawnSync("strace", ["-V"], { stdio: "ignore", timeout: 30_000, killSignal: "SIGKILL" }).status === 0;
+const python = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "pass"], { stdio: "ignore", timeout: 30_000, killSignal: "SIGKILL" }).status === 0);
 const skipLive = !haveStrace ? "strace is not installed (apt-get install strace)" : !python ? "python3 missing" : false;
 const isRoot = process.getuid?.() === 0;
 
@@ -109,9 +110,12 @@ time.sleep(float(sys.argv[2]))
 `;
 
 let child: ChildProcess | undefined;
-after(() => child?.kill());
+// Each test's child is killed after it, passed or failed (a failed one would otherwise run on).
+afterEach(() => {
+  child?.kill("SIGKILL");
+});
 
-test("trace -- CMD: events as JSON, effective values equal what the program reads back", { skip: skipLive }, () => {
+test("trace -- CMD: events as JSON, effective values equal what the program reads back", { skip: skipLive, timeout: NET_TEST_TIMEOUT_MS }, () => {
   const dir = mkdtempSync(join(tmpdir(), "tcpwin-t-trace-"));
   try {
     const out = join(dir, "r.json");
@@ -131,7 +135,7 @@ test("trace -- CMD: events as JSON, effective values equal what the program read
   }
 });
 
-test("trace --pid: attach to a running process and see its calls", { skip: skipLive || (!isRoot && "attaching needs root here") }, async () => {
+test("trace --pid: attach to a running process and see its calls", { skip: skipLive || (!isRoot && "attaching needs root here"), timeout: NET_TEST_TIMEOUT_MS }, async () => {
   child = spawn(python!, ["-c", SERVER, "1.5", "3"], { stdio: ["ignore", "pipe", "inherit"] });
   const pid = Number(await new Promise<string>((res) => createInterface({ input: child!.stdout! }).once("line", res)));
   const events: string[] = [];
@@ -142,21 +146,21 @@ test("trace --pid: attach to a running process and see its calls", { skip: skipL
   assert.equal(r.exitCode, null);
 });
 
-test("trace --pid as nobody on a root process: a clear refusal, exit 1", { skip: skipLive || nobodySkipReason() }, async () => {
+test("trace --pid as nobody on a root process: a clear refusal, exit 1", { skip: skipLive || nobodySkipReason(), timeout: NET_TEST_TIMEOUT_MS }, async () => {
   child = spawn(python!, ["-c", SERVER, "30", "0"], { stdio: ["ignore", "pipe", "inherit"] });
   const pid = Number(await new Promise<string>((res) => createInterface({ input: child!.stdout! }).once("line", res)));
   const r = spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, "--import", "tsx", "src/cli/entry.ts", "trace", "--pid", String(pid), "--duration", "2s"], {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, HOME: "/tmp", NO_COLOR: "1" },
-    timeout: 30_000,
+    timeout: 30_000, killSignal: "SIGKILL",
   });
   child.kill();
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /could not attach to pid \d+: .*(not permitted|Operation not permitted).*ptrace/);
 });
 
-test("strace missing, bad usage", async () => {
+test("strace missing, bad usage", { timeout: NET_TEST_TIMEOUT_MS }, async () => {
   await assert.rejects(traceSockopts({ command: ["true"], strace: "/nonexistent/strace" }), (e: unknown) => e instanceof TraceError && e.code === "strace_missing" && /apt-get install strace/.test(e.message));
   assert.equal(runCli(["trace"]).status, 2);
   assert.equal(runCli(["trace", "--pid", "1", "--", "true"]).status, 2);

@@ -3,14 +3,15 @@
  * child): JSON Lines with the sender's rwnd-limited share, the peer's one-MSS window, and the
  * verdict receiver_window_limited on both ends; then the table renderer and bad options.
  */
-import { test, after } from "node:test";
+import { test, afterEach } from "node:test";
+import { NET_TEST_TIMEOUT_MS } from "../support/tools.js";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { runCli } from "../cli/run-cli.js";
 import { renderWatchTable, type WatchRow } from "../../src/report/watch.js";
 
-const python = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "pass"]).status === 0);
+const python = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "pass"], { stdio: "ignore", timeout: 30_000, killSignal: "SIGKILL" }).status === 0);
 const skip = !python ? "python3 is not installed" : process.platform !== "linux" ? "Linux only" : false;
 
 const SLOW = `
@@ -27,9 +28,12 @@ while time.time() < end: c.send(b"x" * 65536)
 `;
 
 let child: ChildProcess | undefined;
-after(() => child?.kill());
+// Each test's child is killed after it, passed or failed (a failed one would otherwise run on).
+afterEach(() => {
+  child?.kill("SIGKILL");
+});
 
-test("watch --json: the sender is receiver_window_limited by a one-MSS window, the receiver names its buffer", { skip }, async () => {
+test("watch --json: the sender is receiver_window_limited by a one-MSS window, the receiver names its buffer", { skip, timeout: NET_TEST_TIMEOUT_MS }, async () => {
   child = spawn(python!, ["-c", SLOW, "20"], { stdio: ["ignore", "pipe", "inherit"] });
   const line = await new Promise<string>((res) => createInterface({ input: child!.stdout! }).once("line", res));
   const [port, clientPort] = line.split(" ").map(Number);

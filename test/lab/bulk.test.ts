@@ -3,7 +3,8 @@
  * contract, requested vs effective buffers, and the errors for bad targets, garbage requests and
  * a peer that is not a tcpwin server.
  */
-import { test } from "node:test";
+import { afterEach, test } from "node:test";
+import { NET_TEST_TIMEOUT_MS } from "../support/tools.js";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import net from "node:net";
@@ -12,9 +13,18 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ENTRY = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
 const ENV = { ...process.env, NO_COLOR: "1" };
+const timeout = NET_TEST_TIMEOUT_MS;
+
+/** Servers and senders these tests start: killed after each test, passed or failed. */
+const children = new Set<ReturnType<typeof spawn>>();
+afterEach(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  children.clear();
+});
 
 function startServe(args: string[]): Promise<{ port: number; child: ReturnType<typeof spawn>; stdout: () => string; stderr: () => string }> {
   const child = spawn(process.execPath, ["--import", "tsx", ENTRY, "lab", "serve", "--host", "127.0.0.1", "--port", "0", ...args], { cwd: ROOT, env: ENV });
+  children.add(child);
   let out = "";
   let err = "";
   child.stdout!.on("data", (d: Buffer) => (out += d));
@@ -29,10 +39,10 @@ function startServe(args: string[]): Promise<{ port: number; child: ReturnType<t
 }
 
 function send(args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", ENTRY, "lab", "send", ...args], { cwd: ROOT, env: ENV, encoding: "utf8", timeout: 60_000 });
+  return spawnSync(process.execPath, ["--import", "tsx", ENTRY, "lab", "send", ...args], { cwd: ROOT, env: ENV, encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
 }
 
-test("serve --rcvbuf 1024 / send --rcvbuf 4096 --json: the contract fields, requested and effective buffers", async () => {
+test("serve --rcvbuf 1024 / send --rcvbuf 4096 --json: the contract fields, requested and effective buffers", { timeout }, async () => {
   const s = await startServe(["--rcvbuf", "1024", "--count", "2", "--json"]);
   try {
     const r = send([`127.0.0.1:${s.port}`, "--size", "300KB", "--rcvbuf", "4096", "--repeat", "2", "--json"]);
@@ -64,7 +74,7 @@ test("serve --rcvbuf 1024 / send --rcvbuf 4096 --json: the contract fields, requ
   }
 });
 
-test("a garbage request is refused with the bytes it had, and the server keeps serving", async () => {
+test("a garbage request is refused with the bytes it had, and the server keeps serving", { timeout }, async () => {
   const s = await startServe(["--count", "1"]);
   try {
     await new Promise<void>((resolve) => {
@@ -82,7 +92,7 @@ test("a garbage request is refused with the bytes it had, and the server keeps s
   }
 });
 
-test("send: refused port, bad target, and a peer that is not a tcpwin server", async () => {
+test("send: refused port, bad target, and a peer that is not a tcpwin server", { timeout }, async () => {
   const srv = net.createServer((c) => {
     c.once("data", () => c.end("HTTP/1.1 400 Bad Request\r\n\r\n"));
     c.on("error", () => {});
@@ -99,6 +109,7 @@ test("send: refused port, bad target, and a peer that is not a tcpwin server", a
     // Asynchronous: this process's event loop must keep running to answer.
     const http = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
       const c = spawn(process.execPath, ["--import", "tsx", ENTRY, "lab", "send", `127.0.0.1:${port}`, "--size", "1KB"], { cwd: ROOT, env: ENV });
+      children.add(c);
       let stderr = "";
       c.stderr!.on("data", (d: Buffer) => (stderr += d));
       c.once("exit", (status) => resolve({ status, stderr }));

@@ -3,7 +3,7 @@
  * with tools nobody here wrote (ping, tshark, iperf3) and for leftovers after normal exit, SIGINT
  * and SIGKILL. Needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN); skipped with the reason otherwise.
  */
-import { after, test } from "node:test";
+import { after, afterEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -13,11 +13,15 @@ import { fileURLToPath } from "node:url";
 import { LabLink, sweepLeftovers } from "../../src/lab/link/link.js";
 import { createNetns, hasCapability, CAP_NET_ADMIN, CAP_SYS_ADMIN, listNetns } from "../../src/kernel/netns.js";
 import { nobodySkipReason } from "../support/unprivileged.js";
+import { NET_TEST_TIMEOUT_MS, skipUnless, sync } from "../support/tools.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ENTRY = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
 const privileged = hasCapability(CAP_NET_ADMIN) && hasCapability(CAP_SYS_ADMIN);
-const skip = privileged ? false : "needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) for namespaces and TUN devices";
+const rootSkip = privileged ? false : "needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) for namespaces and TUN devices";
+/** Skip reason for a test needing root and `tools` (every link measures its hosts' RTT with ping). */
+const needs = (...tools: string[]) => rootSkip || skipUnless(...tools);
+const timeout = NET_TEST_TIMEOUT_MS;
 
 /** Pids of processes whose environment carries TCPWIN_TEST_MARK=mark. */
 function markedPids(mark: string): number[] {
@@ -47,7 +51,7 @@ function nsOfPid(pid: number): string[] {
 }
 
 function tunDevicesOfPid(pid: number): string[] {
-  return execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" })
+  return execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8", ...sync(10_000) })
     .split("\n")
     .filter((l) => l.includes(`tw${pid}.`));
 }
@@ -60,15 +64,27 @@ async function until(what: string, cond: () => boolean, ms = 20_000): Promise<vo
   }
 }
 
-/** Children of these tests: whatever a failing test leaves running is interrupted at the end. */
+/**
+ * Children and links of these tests: whatever a failing (or timed-out) test leaves running is
+ * stopped after it — SIGINT first, so a CLI child removes its link, SIGKILL 5 s later — and its
+ * namespaces are swept at the end.
+ */
 const spawned = new Set<ReturnType<typeof spawn>>();
-after(async () => {
+const links = new Set<LabLink>();
+afterEach(async () => {
+  for (const l of links) l.close();
+  links.clear();
   for (const c of spawned) {
     if (c.exitCode === null && c.signalCode === null) {
+      const gone = new Promise((r) => c.once("exit", r));
       c.kill("SIGINT");
-      await new Promise((r) => c.once("exit", r));
+      const t = setTimeout(() => c.kill("SIGKILL"), 5000);
+      await gone;
+      clearTimeout(t);
     }
   }
+}, { timeout: 20_000 });
+after(() => {
   if (privileged) sweepLeftovers();
 });
 
@@ -94,17 +110,18 @@ function collect(child: ReturnType<typeof cli>): Promise<{ code: number | null; 
   return new Promise((r) => child.once("exit", (code, signal) => r({ code, signal, stdout, stderr })));
 }
 
-test("ping across the link sees the configured RTT; the pcap has every packet with ns timestamps (tshark)", { skip }, async () => {
+test("ping across the link sees the configured RTT; the pcap has every packet with ns timestamps (tshark)", { skip: needs("ping", "tshark"), timeout }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "tcpwin-lab-"));
   const pcap = join(dir, "ping.pcap");
   const link = await LabLink.create({ rttMs: 2, mtu: 614, prefix: "tcpwin-t", pcapPath: pcap });
+  links.add(link); // closed by afterEach should an assertion below fail first
   // The hosts' own round trip was measured at start and taken off the forwarder's delay.
   const host = link.info.host_rtt_ms!;
   assert.ok(host > 0 && host < 0.5, `host_rtt_ms ${host}`);
   assert.ok(Math.abs(link.info.delay_ms - (2 - host) / 2) < 1e-9, `delay_ms ${link.info.delay_ms}`);
   let out: string;
   try {
-    out = execFileSync("ip", ["netns", "exec", link.info.ns_a, "ping", "-c", "50", "-i", "0.01", "-q", link.info.addr_b], { encoding: "utf8" });
+    out = execFileSync("ip", ["netns", "exec", link.info.ns_a, "ping", "-c", "50", "-i", "0.01", "-q", link.info.addr_b], { encoding: "utf8", ...sync(30_000) });
   } finally {
     link.close();
   }
@@ -115,13 +132,13 @@ test("ping across the link sees the configured RTT; the pcap has every packet wi
   assert.equal(stats.a_to_b.packets_out, 50);
   assert.equal(stats.b_to_a.packets_out, 50);
   // tshark reads it, finds 100 ICMP packets, and the echo replies come back ~2 ms after requests.
-  const t = execFileSync("tshark", ["-r", pcap, "-T", "fields", "-e", "frame.time_epoch", "-e", "icmp.type"], { encoding: "utf8" })
+  const t = execFileSync("tshark", ["-r", pcap, "-T", "fields", "-e", "frame.time_epoch", "-e", "icmp.type"], { encoding: "utf8", ...sync(60_000) })
     .trim()
     .split("\n")
     .map((l) => l.split("\t"));
   assert.equal(t.length, 100);
   // Nanosecond resolution, raw-IP link type (tshark names it).
-  const info = execFileSync("tshark", ["-r", pcap, "-c", "1", "-T", "fields", "-e", "frame.time_epoch", "-e", "_ws.col.Protocol", "-o", "gui.column.format:\"P\",\"%p\""], { encoding: "utf8" });
+  const info = execFileSync("tshark", ["-r", pcap, "-c", "1", "-T", "fields", "-e", "frame.time_epoch", "-e", "_ws.col.Protocol", "-o", "gui.column.format:\"P\",\"%p\""], { encoding: "utf8", ...sync(60_000) });
   assert.match(info, /^\d+\.\d{9}\t/, `nanosecond timestamps: ${info}`);
   const gaps: number[] = [];
   for (let i = 0; i + 1 < t.length; i++) if (t[i]![1] === "8" && t[i + 1]![1] === "0") gaps.push((Number(t[i + 1]![0]) - Number(t[i]![0])) * 1000);
@@ -138,7 +155,7 @@ test("ping across the link sees the configured RTT; the pcap has every packet wi
 
 // A 5 ms cell: at sub-millisecond RTTs the endpoints' own per-round processing on a loaded
 // 2-vCPU VM is a visible share of the round trip (see the lab notes), which would make CI flaky.
-test("one grid cell through `lab link` (SO_RCVBUF 4096, 5 ms, MSS 574) matches the model; nothing is left behind", { skip }, async (t) => {
+test("one grid cell through `lab link` (SO_RCVBUF 4096, 5 ms, MSS 574) matches the model; nothing is left behind", { skip: needs("ping"), timeout }, async (t) => {
   type Cell = { rcvbuf: number; rtt_ms: number; mss: number; measured_ms: number; predicted_ms: number; error: number; link_busy_ms: number; predicted_link_ms: number; error_link: number; window_limited: boolean; snd_wnd: number; snd_mss: number; rtt_error: number };
   // Timing on a shared CI machine can be disturbed by other load: a cell whose times miss gets
   // one more run, and the test fails if both miss. Everything else must hold on every run.
@@ -172,7 +189,7 @@ test("one grid cell through `lab link` (SO_RCVBUF 4096, 5 ms, MSS 574) matches t
   }
 });
 
-test("SIGINT midway: server and client killed, namespaces removed, exit 130", { skip }, async () => {
+test("SIGINT midway: server and client killed, namespaces removed, exit 130", { skip: needs("ping", "iperf3"), timeout }, async () => {
   const mark = `sigint-${process.pid}-${Date.now()}`;
   const child = cli(["lab", "link", "--rtt", "1ms", "--server", "iperf3 -s -p 5299", "--client", "sleep 60"], mark);
   const done = collect(child);
@@ -188,7 +205,7 @@ test("SIGINT midway: server and client killed, namespaces removed, exit 130", { 
   await until("processes to vanish", () => markedPids(mark).length === 0, 5000);
 });
 
-test("leftovers of a SIGKILLed run are found and removed at the next start", { skip }, async () => {
+test("leftovers of a SIGKILLed run are found and removed at the next start", { skip: needs("ping", "iperf3"), timeout }, async () => {
   const mark = `kill-${process.pid}-${Date.now()}`;
   const child = cli(["lab", "link", "--rtt", "1ms", "--server", "iperf3 -s -p 5299"], mark);
   const done = collect(child);
@@ -204,29 +221,29 @@ test("leftovers of a SIGKILLed run are found and removed at the next start", { s
   await until("the orphaned server to die", () => markedPids(mark).length === 0, 5000);
 });
 
-test("a namespace named like ours but owned by a live process is left alone", { skip }, () => {
+test("a namespace named like ours but owned by a live process is left alone", { skip: rootSkip, timeout }, () => {
   const name = `tcpwin-t-${process.pid}-999-a`;
   createNetns(name);
   try {
     sweepLeftovers();
     assert.ok(listNetns().includes(name));
   } finally {
-    execFileSync("ip", ["netns", "del", name]);
+    execFileSync("ip", ["netns", "del", name], sync(10_000));
   }
 });
 
-test("without CAP_NET_ADMIN: one line that says so, exit 1", { skip: privileged ? nobodySkipReason() : false }, () => {
+test("without CAP_NET_ADMIN: one line that says so, exit 1", { skip: privileged ? nobodySkipReason() : false, timeout }, () => {
   const args = ["--import", "tsx", ENTRY, "lab", "link", "--rtt", "1ms", "--client", "true"];
   const r = privileged
-    ? spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", process.execPath, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, HOME: "/tmp" } })
-    : spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" });
+    ? spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", process.execPath, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, HOME: "/tmp" }, ...sync(60_000) })
+    : spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", ...sync(60_000) });
   assert.equal(r.status, 1, r.stderr);
   const lines = r.stderr.trim().split("\n");
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0]!, /needs root \(CAP_NET_ADMIN and CAP_SYS_ADMIN\)/);
 });
 
-test("lab link exits with the client's status; the client sees TCPWIN_LAB_A/B; the server is stopped", { skip }, async () => {
+test("lab link exits with the client's status; the client sees TCPWIN_LAB_A/B; the server is stopped", { skip: needs("ping", "iperf3"), timeout }, async () => {
   const mark = `status-${process.pid}-${Date.now()}`;
   const child = cli(["lab", "link", "--rtt", "1ms", "--server", "iperf3 -s -p 5299", "--client", 'test "$TCPWIN_LAB_A" = 10.77.0.1 && test "$TCPWIN_LAB_B" = 10.77.0.2 && exit 3'], mark);
   const res = await collect(child);
@@ -236,7 +253,7 @@ test("lab link exits with the client's status; the client sees TCPWIN_LAB_A/B; t
   await until("the server to be gone", () => markedPids(mark).length === 0, 5000);
 });
 
-test("lab link --raw-delay: the forwarder adds exactly --rtt, nothing is measured, the report says so", { skip }, async () => {
+test("lab link --raw-delay: the forwarder adds exactly --rtt, nothing is measured, the report says so", { skip: needs("ping"), timeout }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "tcpwin-lab-"));
   const report = join(dir, "report.json");
   const child = cli(["lab", "link", "--rtt", "1ms", "--raw-delay", "--report", report, "--client", "ping -c 20 -i 0.01 -q $TCPWIN_LAB_B"], `raw-${process.pid}`);
@@ -250,4 +267,20 @@ test("lab link --raw-delay: the forwarder adds exactly --rtt, nothing is measure
   const m = /= ([\d.]+)\//.exec(res.stdout + res.stderr)!;
   assert.ok(Number(m[1]) >= 1, `ping min ${m[1]} ms`);
   rmSync(dir, { recursive: true });
+});
+
+test("without ping on PATH: lab link fails at once with one line naming ping and --raw-delay, and creates nothing", { skip: rootSkip, timeout }, async () => {
+  const empty = mkdtempSync(join(tmpdir(), "tcpwin-noping-"));
+  const child = track(spawn(process.execPath, ["--import", "tsx", ENTRY, "lab", "link", "--rtt", "1ms", "--client", "true"], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1", PATH: empty },
+    stdio: ["ignore", "pipe", "pipe"],
+  }));
+  const res = await collect(child);
+  rmSync(empty, { recursive: true });
+  assert.equal(res.code, 1, res.stderr);
+  const lines = res.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, res.stderr);
+  assert.match(lines[0]!, /ping is not on PATH.*--raw-delay/);
+  assert.deepEqual(nsOfPid(child.pid!), []);
 });

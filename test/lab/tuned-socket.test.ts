@@ -3,6 +3,7 @@
  * Loopback only; no root needed.
  */
 import { test } from "node:test";
+import { NET_TEST_TIMEOUT_MS, skipUnless } from "../support/tools.js";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import type net from "node:net";
@@ -11,10 +12,10 @@ import { getTcpInfoRaw } from "../../src/kernel/sockopt.js";
 import { decodeTcpInfo } from "../../src/kernel/tcp-info.js";
 
 function ssLine(port: number): string {
-  return execFileSync("ss", ["-tnmi", "state", "established", `( sport = :${port} )`], { encoding: "utf8" });
+  return execFileSync("ss", ["-tnmi", "state", "established", `( sport = :${port} )`], { encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
 }
 
-test("listener tuned before listen(): accepted sockets inherit SO_RCVBUF and TCP_MAXSEG; wscale 0; Node reads and writes them", async () => {
+test("listener tuned before listen(): accepted sockets inherit SO_RCVBUF and TCP_MAXSEG; wscale 0; Node reads and writes them", { skip: skipUnless("linux", "ss"), timeout: NET_TEST_TIMEOUT_MS }, async () => {
   const l = await listenTuned("127.0.0.1", 0, { rcvbuf: 1024, mss: 574 });
   try {
     assert.deepEqual(l.report.requested, { rcvbuf: 1024, sndbuf: null, mss: 574 });
@@ -45,7 +46,7 @@ test("listener tuned before listen(): accepted sockets inherit SO_RCVBUF and TCP
   }
 });
 
-test("client tuned before connect(): its SYN announces the small buffer's window scale", async () => {
+test("client tuned before connect(): its SYN announces the small buffer's window scale", { skip: skipUnless("linux"), timeout: NET_TEST_TIMEOUT_MS }, async () => {
   const l = await listenTuned("127.0.0.1", 0, {});
   try {
     const plain = await connectTuned("127.0.0.1", l.port, {});
@@ -63,7 +64,7 @@ test("client tuned before connect(): its SYN announces the small buffer's window
   }
 });
 
-test("connect errors say where and why", async () => {
+test("connect errors say where and why", { timeout: NET_TEST_TIMEOUT_MS }, async () => {
   const l = await listenTuned("127.0.0.1", 0, {});
   const port = l.port;
   await new Promise<void>((r) => l.server.close(() => r()));

@@ -28,7 +28,7 @@ let hooked = false;
 
 function delNs(name: string): void {
   try {
-    execFileSync("ip", ["netns", "del", name], { stdio: "ignore", timeout: 10_000 });
+    execFileSync("ip", ["netns", "del", name], { stdio: "ignore", timeout: 10_000, killSignal: "SIGKILL" });
   } catch {
     // already gone
   }
@@ -57,7 +57,7 @@ function hookExit(): void {
 
 function has(cmd: string): boolean {
   try {
-    execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
+    execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore", timeout: 60_000, killSignal: "SIGKILL" });
     return true;
   } catch {
     return false;
@@ -159,7 +159,7 @@ export function createVethPair(opts: { mtu?: number } = {}): VethPair {
   const nsA = `tcpwin-t-${id}-a`;
   const nsB = `tcpwin-t-${id}-b`;
   const procs = new Set<ChildProcess>();
-  const run = (args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "pipe", "pipe"], timeout: 20_000 });
+  const run = (args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "pipe", "pipe"], timeout: 20_000, killSignal: "SIGKILL" });
   run(["netns", "add", nsA]);
   live.add(nsA);
   try {
@@ -180,9 +180,9 @@ export function createVethPair(opts: { mtu?: number } = {}): VethPair {
       run(["-n", ns, "link", "set", dev, "up"]);
       run(["-n", ns, "link", "set", "lo", "up"]);
       // Some offloads are fixed on veth; these are switchable, and tso/gso/gro are the ones that matter.
-      spawnSync("ip", ["netns", "exec", ns, "ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off"], { stdio: "ignore", timeout: 10_000 });
+      spawnSync("ip", ["netns", "exec", ns, "ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off"], { stdio: "ignore", timeout: 10_000, killSignal: "SIGKILL" });
     }
-    const exec = (ns: string, cmd: string, args: string[]) => execFileSync("ip", ["netns", "exec", ns, cmd, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const exec = (ns: string, cmd: string, args: string[]) => execFileSync("ip", ["netns", "exec", ns, cmd, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000, killSignal: "SIGKILL" });
     const spawnIn = (ns: string, cmd: string, args: string[]): ChildProcess => {
       const p = spawn("ip", ["netns", "exec", ns, cmd, ...args], { stdio: ["ignore", "pipe", "pipe"] });
       procs.add(p);
@@ -236,7 +236,7 @@ export function createVethPair(opts: { mtu?: number } = {}): VethPair {
         s.stderr!.resume();
         // iperf3 buffers its "listening" line when stdout is a pipe: ask the kernel instead.
         await waitForListener(nsB, o.port ?? 5201, 10_000);
-        const r = spawnSync("ip", ["netns", "exec", nsA, "iperf3", "-c", server, "-p", port, ...args], { encoding: "utf8", timeout: o.timeoutMs ?? 120_000 });
+        const r = spawnSync("ip", ["netns", "exec", nsA, "iperf3", "-c", server, "-p", port, ...args], { encoding: "utf8", timeout: o.timeoutMs ?? 120_000, killSignal: "SIGKILL" });
         if (r.status !== 0) throw new Error(`iperf3 -c ${server} ${args.join(" ")} failed (${r.status ?? r.signal}): ${r.stderr || r.stdout || r.error?.message}`);
         await exited(s);
         return r.stdout;

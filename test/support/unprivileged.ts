@@ -10,8 +10,8 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 export function nobodySkipReason(): string | false {
   if (process.getuid?.() !== 0) return "needs root to switch to nobody";
-  if (spawnSync("setpriv", ["--version"]).error) return "setpriv missing";
-  const probe = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--import", "tsx", "-e", "0"], { cwd: ROOT });
+  if (spawnSync("setpriv", ["--version"], { stdio: "ignore", timeout: 60_000, killSignal: "SIGKILL" }).error) return "setpriv missing";
+  const probe = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--import", "tsx", "-e", "0"], { cwd: ROOT, stdio: "ignore", timeout: 60_000, killSignal: "SIGKILL" });
   if (probe.status !== 0) return `user nobody cannot read the checkout at ${ROOT} (a parent directory is private)`;
   return false;
 }

@@ -12,10 +12,10 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TcpScript } from "../support/tcp-script.js";
 import { compareWithTshark, describe } from "../support/tshark-compare.js";
-import { netnsSkipReason } from "../support/netns.js";
+import { skipUnless } from "../support/tools.js";
 import { analyzeCapture } from "../../src/tcp/index.js";
 
-const skip = netnsSkipReason(["tshark"]) === null ? false : "needs tshark";
+const skip = skipUnless("tshark");
 const dir = mkdtempSync(join(tmpdir(), "tcpwin-edge-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 

@@ -65,6 +65,9 @@ export class Forwarder {
       const onMsg = (m: { type: string }) => {
         if (m.type === "ready") {
           f.worker.off("error", onErr);
+          // A 'message' listener refs the worker's port despite unref(): left on, a link that is
+          // never closed (a test failing before its close()) kept the process alive for ever.
+          f.worker.off("message", onMsg);
           resolve(f);
         }
       };

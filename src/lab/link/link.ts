@@ -13,6 +13,8 @@
  * `close()` is synchronous and idempotent, so it can run from signal and 'exit' handlers.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants as fsConstants } from "node:fs";
+import { delimiter, join } from "node:path";
 import { closeTun, openTun, type TunDevice } from "../../kernel/tun.js";
 import {
   CAP_NET_ADMIN,
@@ -84,7 +86,7 @@ export interface LinkInfo {
   timestamps: boolean;
   /**
    * The round trip the two hosts' stacks and the forwarder's TUN reads and writes take with no
-   * delay (minimum of 50 pings at start), ms; null when not measured (--raw-delay, or no ping).
+   * delay (minimum of 50 pings at start), ms; null when not measured (--raw-delay, or --rtt 0).
    */
   host_rtt_ms: number | null;
   /** The delay the forwarder adds in each direction, ms: (rtt_ms − host_rtt_ms) / 2. */
@@ -114,6 +116,23 @@ export function sweepLeftovers(): string[] {
   return removed;
 }
 
+/** Whether `cmd` is an executable file in one of PATH's directories (what `ip netns exec` will exec). */
+export function onPath(cmd: string, path = process.env.PATH ?? ""): boolean {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, cmd), fsConstants.X_OK);
+      return true;
+    } catch {
+      /* not here */
+    }
+  }
+  return false;
+}
+
+/** Longest the calibration ping may take (50 pings 2 ms apart, -W 1: ~1.1 s when nothing answers). */
+const CALIBRATION_TIMEOUT_MS = 10_000;
+
 export function checkLabPrivileges(): void {
   const missing = [
     hasCapability(CAP_NET_ADMIN) ? "" : "CAP_NET_ADMIN",
@@ -140,6 +159,18 @@ export class LabLink {
   /** Build the link. On any failure everything created so far is removed before the throw. */
   static async create(opts: LinkOptions): Promise<LabLink> {
     checkLabPrivileges();
+    // The hosts' own round trip is measured with ping before any traffic: without it, fail before
+    // anything is created rather than silently add the full --rtt (and say how to go without).
+    if (opts.compensate !== false && opts.rttMs > 0) {
+      const needed = ["ping", ...(opts.cpu !== undefined && opts.cpu >= 0 ? ["taskset"] : [])];
+      const missing = needed.filter((c) => !onPath(c));
+      if (missing.length) {
+        throw new TcpwinError(
+          "needs_ping",
+          `lab link measures the hosts' own round trip at start with ${needed.join(" and ")}, but ${missing.join(" and ")} is not on PATH: install it (ping: iputils-ping), or pass --raw-delay to add exactly --rtt without that measurement`,
+        );
+      }
+    }
     sweepLeftovers();
     const prefix = opts.prefix ?? "tcpwin";
     if (!/^tcpwin(-[a-z]+)?$/.test(prefix)) throw new TcpwinError("bad_prefix", `link name prefix ${JSON.stringify(prefix)}: must be tcpwin or tcpwin-<letters>`);
@@ -225,7 +256,9 @@ export class LabLink {
    * everything on one CPU, 30–60 µs across CPUs, against 3–10 µs through a veth pair). The kernel counts that in every RTT sample, so a link
    * that only added rtt_ms would show 0.5 ms as ~0.54 ms to tcp_info and iperf3. Measure it once —
    * the least of 50 pings through the link with no delay, neither captured nor counted — and add
-   * only the rest, so the endpoints' best RTT is the one asked for. Without ping: not compensated.
+   * only the rest, so the endpoints' best RTT is the one asked for. `create` has checked that ping
+   * exists; a ping that gives no round trip (or runs past CALIBRATION_TIMEOUT_MS, killed) is an
+   * error naming what it printed — a link whose delay is unknown would mislead every measurement.
    */
   private async calibrate(cpu: number | undefined): Promise<void> {
     const i = this.info;
@@ -236,14 +269,23 @@ export class LabLink {
     const ping = this.spawnArgv("a", [...pin, "ping", "-n", "-q", "-c", "50", "-i", "0.002", "-W", "1", i.addr_b], { stdio: "pipe" });
     let out = "";
     ping.stdout!.on("data", (d: Buffer) => (out += d));
-    ping.once("error", () => {});
-    await new Promise<void>((r) => ping.once("exit", () => r()));
+    ping.stderr!.on("data", (d: Buffer) => (out += d));
+    let spawnError: Error | undefined;
+    ping.once("error", (e) => (spawnError = e));
+    const timer = setTimeout(() => killGroup(ping, "SIGKILL"), CALIBRATION_TIMEOUT_MS);
+    const status = await new Promise<string>((r) => ping.once("close", (code, sig) => r(sig ?? `status ${code}`)));
+    clearTimeout(timer);
     const m = /= ([\d.]+)\/([\d.]+)\/([\d.]+)/.exec(out);
     const host = m ? Number(m[1]) : NaN;
-    if (Number.isFinite(host) && host > 0) {
-      i.host_rtt_ms = Math.round(host * 1000) / 1000;
-      i.delay_ms = Math.max(0, i.rtt_ms - i.host_rtt_ms) / 2;
+    if (!(Number.isFinite(host) && host > 0)) {
+      const said = (spawnError?.message ?? out).trim().split("\n").slice(-2).join(" / ");
+      throw new TcpwinError(
+        "calibration_failed",
+        `lab link: measuring the hosts' own round trip (ping ${i.addr_b} from ${i.ns_a}) gave no round trip (${status}${said ? `: ${said}` : ""}); pass --raw-delay to add exactly --rtt without it`,
+      );
     }
+    i.host_rtt_ms = Math.round(host * 1000) / 1000;
+    i.delay_ms = Math.max(0, i.rtt_ms - i.host_rtt_ms) / 2;
     fwd.setDelays(i.delay_ms, i.delay_ms);
     fwd.resetStats();
     fwd.setCapture(true);
