@@ -291,7 +291,13 @@ export class TcpAnalyzer {
       for (let b = 0; b < 16; b++) if (fl & (1 << b)) counts[b]!++;
     }
     if (r.bytesInFlight > 0) fwd.bif.add(r.bytesInFlight);
-    if (r.ackRttNs > 0) rev.rtt.add(r.ackRttNs);
+    if (r.ackRttNs > 0) {
+      // An ACK riding on the start of this side's own data (everything it sent before was
+      // acknowledged: a reply, or the next request) waited for that data: the sample is RTT plus
+      // this side's think time. Kept apart, so rtt_ms stays a round-trip time.
+      if (seglen > 0 && (!rev.sentAck || seq === rev.highAck)) rev.rttOnReply.add(r.ackRttNs);
+      else rev.rtt.add(r.ackRttNs);
+    }
 
     // Window scale inference for the peer's windows, from this side's data in flight against the
     // peer's newest ACK (see HalfFlow.highAck).
