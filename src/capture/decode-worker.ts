@@ -28,7 +28,7 @@ import {
 } from "./decoded-ring.js";
 import { openCapture } from "./open.js";
 import { PacketRef, TcpPacket } from "./packet.js";
-import type { CaptureReader } from "./reader-types.js";
+import { NO_DROPS_INFO, type CaptureReader } from "./reader-types.js";
 
 const init = workerData as WorkerInit;
 const ring = new Int32Array(init.ring);
@@ -163,6 +163,7 @@ function run(): WorkerFinal {
     lastNsec: f.lastNsec,
     warnings: [...reader.warnings],
     error: reader.error,
+    drops: reader.drops(),
     bytesRead: reader.stats.bytesRead,
   };
 }
@@ -182,6 +183,7 @@ try {
     lastNsec: 0,
     warnings: [],
     error: null,
+    drops: { ...NO_DROPS_INFO },
     bytesRead: 0,
     failure: { message: e instanceof Error ? e.message : String(e), io, ...(e instanceof Error && !io && e.stack ? { stack: e.stack } : {}) },
   };

@@ -31,7 +31,7 @@ import { availableParallelism } from "node:os";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { CaptureIoError } from "./chunk-source.js";
 import type { TcpPacket } from "./packet.js";
-import type { CaptureWarning } from "./reader-types.js";
+import type { CaptureDrops, CaptureWarning } from "./reader-types.js";
 
 /** Int32 words per slot. */
 export const SLOT = 36;
@@ -104,6 +104,8 @@ export interface WorkerFinal {
   lastNsec: number;
   warnings: CaptureWarning[];
   error: CaptureWarning | null;
+  /** The file's own drop counters (pcapng ISB / epb_dropcount). */
+  drops: CaptureDrops;
   bytesRead: number;
   /** Set when the worker failed (open error, or a bug): the message and whether it was an I/O error. */
   failure?: { message: string; io: boolean; stack?: string };

@@ -1,6 +1,6 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { block, cat, epb, eth, idb, ipv4, pb, shb, spb, tcp } from "../../test/fixtures/capture/builders.js";
+import { block, cat, epb, epbDropcount, eth, idb, ipv4, isb, pb, shb, spb, tcp } from "../../test/fixtures/capture/builders.js";
 import { cleanupTemp, readAll } from "../../test/fixtures/capture/read-all.js";
 import { CaptureCode } from "./reader-types.js";
 import { splitTimestamp } from "./pcapng-reader.js";
@@ -23,7 +23,7 @@ test("both byte orders, several interfaces with their own link type and if_tsres
       idb(le, 1, 200, { tsresol: 0x80 | 20, tsoffset: 1000n }), // 2^-20 s, +1000 s
       epb(le, 0, 1700000000123456n, f1, f1.length, "a comment option"),
       block(0x0bad, new Uint8Array(20), le), // unknown block type
-      block(5, new Uint8Array(12), le), // ISB: skipped
+      block(5, new Uint8Array(12), le), // ISB without counters: read, says nothing
       epb(le, 1, 1700000000999999999n, f2),
       epb(le, 2, (5n << 20n) | 524288n, f3.subarray(0, 200), f3.length),
       pb(le, 0, 1700000001000001n, f4),
@@ -51,10 +51,48 @@ test("both byte orders, several interfaces with their own link type and if_tsres
       assert.deepEqual(recs[1]!.data, f2);
       assert.deepEqual(recs[2]!.data, f3.subarray(0, 200));
       assert.deepEqual(recs[4]!.data, f5);
-      assert.equal(reader.stats.blocksSkipped, 2);
+      assert.equal(reader.stats.blocksSkipped, 1);
+      assert.deepEqual(reader.drops().dropped, null, what);
       assert.equal(reader.stats.littleEndian, le);
       assert.equal(reader.interfaces.length, 3);
     }
+  }
+});
+
+test("drop counters: the last ISB per interface, summed over interfaces (ifdrop + osdrop); epb_dropcount when no ISB says", () => {
+  for (const le of [true, false]) {
+    const f = frame(1);
+    const file = cat(
+      shb(le),
+      idb(le, 1, 0),
+      idb(le, 1, 0),
+      epb(le, 0, 1n, f),
+      isb(le, 0, { ifrecv: 100n, ifdrop: 5n }), // superseded by the later ISB of interface 0
+      epb(le, 1, 2n, f),
+      isb(le, 0, { ifrecv: 90_000n, ifdrop: 86_968n }),
+      isb(le, 1, { ifrecv: 10n, ifdrop: 2n, osdrop: 3n }),
+      isb(le, 1 << 20, { ifdrop: 1n }), // no such interface: a warning, ignored
+    );
+    for (const chunk of [undefined, 64]) {
+      const { recs, reader } = readAll(file, chunk);
+      assert.equal(recs.length, 2);
+      assert.equal(reader.error, null);
+      assert.deepEqual(reader.warnings.map((w) => w.code), [CaptureCode.unknownInterface]);
+      assert.deepEqual(reader.drops(), {
+        dropped: 86_968 + 2 + 3,
+        source: "interface_statistics",
+        isb_ifrecv: 90_010,
+        isb_ifdrop: 86_970,
+        isb_osdrop: 3,
+        epb_dropcount: null,
+      });
+    }
+    const { recs, reader } = readAll(cat(shb(le), idb(le, 1, 0), epbDropcount(le, 0, 1n, f, 7n), epb(le, 0, 2n, f), epbDropcount(le, 0, 3n, f, 2n ** 33n)));
+    assert.deepEqual(recs.map((r) => r.data.length), [f.length, f.length, f.length]);
+    assert.deepEqual(recs[0]!.data, f);
+    assert.deepEqual(reader.drops(), { dropped: 7 + 2 ** 33, source: "packet_blocks", isb_ifrecv: null, isb_ifdrop: null, isb_osdrop: null, epb_dropcount: 7 + 2 ** 33 });
+    // An ISB saying 0 dropped is a statement: dropped 0, not null.
+    assert.equal(readAll(cat(shb(le), idb(le, 1, 0), isb(le, 0, { ifrecv: 3n, ifdrop: 0n }))).reader.drops().dropped, 0);
   }
 });
 

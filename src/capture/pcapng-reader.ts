@@ -3,8 +3,9 @@
  * pcapng (draft-ietf-opsawg-pcapng): Section Header Blocks in either byte order (each section may
  * differ; section length −1 or not, ignored), Interface Description Blocks (link type, snaplen,
  * if_tsresol as a power of 10 or 2 — default µs — and if_tsoffset), Enhanced, Simple and obsolete
- * Packet Blocks. Every other block type (ISB, NRB, DSB, custom, ...) is skipped. Interface ids are
- * per section: a new SHB starts a new interface list.
+ * Packet Blocks, and the drop counters of Interface Statistics Blocks (isb_ifrecv/ifdrop/osdrop)
+ * and of EPBs (epb_dropcount), which `drops()` sums. Every other block type (NRB, DSB, custom, ...)
+ * is skipped. Interface ids are per section: a new SHB starts a new interface list.
  *
  * Bad blocks: a length below 12 or not a multiple of 4, or a trailing length that differs from the
  * leading one, means the bytes there are not a block. We warn with the offset and scan forward,
@@ -16,7 +17,7 @@
 import type { ChunkSource } from "./chunk-source.js";
 import type { PacketRef } from "./packet.js";
 import { ReaderBase } from "./reader-base.js";
-import { CaptureCode, MAX_RECORD, type CaptureInterface } from "./reader-types.js";
+import { CaptureCode, MAX_RECORD, type CaptureDrops, type CaptureInterface } from "./reader-types.js";
 
 export const BT_SHB = 0x0a0d0d0a;
 export const BT_IDB = 0x00000001;
@@ -31,6 +32,10 @@ const BOM = 0x1a2b3c4d;
 const MAX_BLOCK = 16 << 20;
 const OPT_IF_TSRESOL = 9;
 const OPT_IF_TSOFFSET = 14;
+const OPT_ISB_IFRECV = 4;
+const OPT_ISB_IFDROP = 5;
+const OPT_ISB_OSDROP = 7;
+const OPT_EPB_DROPCOUNT = 4;
 
 function knownType(t: number): boolean {
   return t === BT_SHB || t === BT_IDB || t === BT_PB || t === BT_SPB || t === BT_NRB || t === BT_ISB || t === BT_EPB || t === BT_DSB;
@@ -43,6 +48,12 @@ export class PcapngReader extends ReaderBase {
   /** Index in `interfaces` of the current section's interface 0. */
   private itfBase = 0;
   private frames = 0;
+  /** Per interface (index in `interfaces`): the latest ISB's counter, -1 where no ISB said it. */
+  private readonly isbIfRecv: number[] = [];
+  private readonly isbIfDrop: number[] = [];
+  private readonly isbOsDrop: number[] = [];
+  /** Sum of epb_dropcount over EPBs that carry it; -1 while none has. */
+  private epbDrops = -1;
 
   constructor(src: ChunkSource) {
     super(src);
@@ -151,6 +162,9 @@ export class PcapngReader extends ReaderBase {
         case BT_IDB:
           this.interfaceBlock(p, len);
           break;
+        case BT_ISB:
+          this.statisticsBlock(p, len);
+          break;
         case BT_SHB:
           this.section++;
           this.stats.sections++;
@@ -203,7 +217,87 @@ export class PcapngReader extends ReaderBase {
       return false;
     }
     this.fill(pkt, itf, itfId, dv.getUint32(p + 12, le), dv.getUint32(p + 16, le), caplen, dv.getUint32(p + 24, le), p + 28, at);
+    // Options follow the padded data; most writers put none, so the common case is one compare.
+    const opts = p + 28 + ((caplen + 3) & ~3);
+    if (type === BT_EPB && opts + 4 <= p + len - 4) this.packetOptions(opts, p + len - 4);
     return true;
+  }
+
+  /** EPB options: only epb_dropcount is kept. Malformed options end the scan silently (they carry no packet data). */
+  private packetOptions(q: number, qe: number): void {
+    const dv = this.src.dv;
+    const le = this.le;
+    while (q + 4 <= qe) {
+      const code = dv.getUint16(q, le);
+      const olen = dv.getUint16(q + 2, le);
+      if (code === 0 || q + 4 + olen > qe) return;
+      if (code === OPT_EPB_DROPCOUNT && olen >= 8) this.epbDrops = Math.max(0, this.epbDrops) + this.u64(q + 4);
+      q += 4 + ((olen + 3) & ~3);
+    }
+  }
+
+  private u64(q: number): number {
+    const dv = this.src.dv;
+    const le = this.le;
+    return dv.getUint32(q + (le ? 4 : 0), le) * 4294967296 + dv.getUint32(q + (le ? 0 : 4), le);
+  }
+
+  /**
+   * ISB (type 5): interface id, timestamp, options. The counters run from the start of the capture,
+   * so a later ISB for the same interface replaces an earlier one (dumpcap writes one at the end).
+   */
+  private statisticsBlock(p: number, len: number): void {
+    const src = this.src;
+    const dv = src.dv;
+    const le = this.le;
+    const at = src.base + p;
+    if (len < 24) {
+      this.warn(CaptureCode.badBlockLength, `Interface Statistics Block at offset ${at} is ${len} bytes, below 24`, at + 4);
+      return;
+    }
+    const itfId = dv.getUint32(p + 8, le);
+    const i = this.itfBase + itfId;
+    if (i >= this.interfaces.length) {
+      this.warn(
+        CaptureCode.unknownInterface,
+        `Interface Statistics Block at offset ${at} names interface ${itfId}, but section ${this.section} describes ${this.interfaces.length - this.itfBase}; its counters are ignored`,
+        at + 8,
+      );
+      return;
+    }
+    let q = p + 20;
+    const qe = p + len - 4;
+    while (q + 4 <= qe) {
+      const code = dv.getUint16(q, le);
+      const olen = dv.getUint16(q + 2, le);
+      if (code === 0) break;
+      if (q + 4 + olen > qe) {
+        this.warn(CaptureCode.badOption, `Interface Statistics Block at offset ${at}: option ${code} at offset ${src.base + q} has length ${olen}, beyond the block`, src.base + q + 2);
+        break;
+      }
+      if (olen >= 8) {
+        if (code === OPT_ISB_IFRECV) setAt(this.isbIfRecv, i, this.u64(q + 4));
+        else if (code === OPT_ISB_IFDROP) setAt(this.isbIfDrop, i, this.u64(q + 4));
+        else if (code === OPT_ISB_OSDROP) setAt(this.isbOsDrop, i, this.u64(q + 4));
+      }
+      q += 4 + ((olen + 3) & ~3);
+    }
+  }
+
+  override drops(): CaptureDrops {
+    const ifrecv = sumKnown(this.isbIfRecv);
+    const ifdrop = sumKnown(this.isbIfDrop);
+    const osdrop = sumKnown(this.isbOsDrop);
+    const epb = this.epbDrops < 0 ? null : this.epbDrops;
+    const isb = ifdrop !== null || osdrop !== null;
+    return {
+      dropped: isb ? (ifdrop ?? 0) + (osdrop ?? 0) : epb,
+      source: isb ? "interface_statistics" : epb !== null ? "packet_blocks" : null,
+      isb_ifrecv: ifrecv,
+      isb_ifdrop: ifdrop,
+      isb_osdrop: osdrop,
+      epb_dropcount: epb,
+    };
   }
 
   /** SPB (type 3): no interface id (always 0), no timestamp, caplen = min(original length, snaplen, block). */
@@ -337,6 +431,18 @@ export class PcapngReader extends ReaderBase {
     );
     return true;
   }
+}
+
+function setAt(a: number[], i: number, v: number): void {
+  while (a.length <= i) a.push(-1);
+  a[i] = v;
+}
+
+/** Sum of the counters some ISB gave (-1: not said), or null when none did. */
+function sumKnown(a: readonly number[]): number | null {
+  let sum = -1;
+  for (const v of a) if (v >= 0) sum = Math.max(0, sum) + v;
+  return sum < 0 ? null : sum;
 }
 
 /**

@@ -10,7 +10,9 @@ import {
   CaptureCode,
   CaptureStats,
   MAX_WARNINGS,
+  NO_DROPS_INFO,
   type CaptureCodeValue,
+  type CaptureDrops,
   type CaptureInterface,
   type CaptureReader,
   type CaptureWarning,
@@ -44,6 +46,11 @@ export abstract class ReaderBase implements CaptureReader {
     this.stats.bytesRead = this.src.offset;
     if (!ok) this.done = true;
     return ok;
+  }
+
+  /** Classic pcap carries no drop counters; pcapng overrides. */
+  drops(): CaptureDrops {
+    return { ...NO_DROPS_INFO };
   }
 
   close(): void {

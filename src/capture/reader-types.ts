@@ -64,7 +64,7 @@ export class CaptureStats {
   fileSize = -1;
   /** Bytes skipped as unreadable garbage. */
   bytesSkipped = 0;
-  /** pcapng blocks skipped because their type is unknown or irrelevant (ISB, NRB, DSB, ...). */
+  /** pcapng blocks skipped because their type is unknown or irrelevant (NRB, DSB, ...). */
   blocksSkipped = 0;
   sections = 0;
   /** Warnings raised, including those not kept once the cap was reached. */
@@ -72,6 +72,33 @@ export class CaptureStats {
   /** Classic pcap: little-endian file; pcapng: byte order of the current section. */
   littleEndian = true;
 }
+
+/**
+ * What the capture file says it lost while capturing: pcapng Interface Statistics Blocks
+ * (isb_ifrecv option 4, isb_ifdrop 5, isb_osdrop 7; counters since the capture started, so the
+ * last ISB of each interface counts, summed over interfaces) or, without ISB counters, the Enhanced
+ * Packet Blocks' epb_dropcount (option 4, packets lost since the previous packet; summed). Classic
+ * pcap has no such record: everything null. Field names are pcapng's option names.
+ */
+export interface CaptureDrops {
+  /** Packets lost: isb_ifdrop + isb_osdrop when an ISB says either, else the epb_dropcount sum; null when the file does not say. */
+  dropped: number | null;
+  /** Which counters `dropped` comes from. */
+  source: "interface_statistics" | "packet_blocks" | null;
+  isb_ifrecv: number | null;
+  isb_ifdrop: number | null;
+  isb_osdrop: number | null;
+  epb_dropcount: number | null;
+}
+
+export const NO_DROPS_INFO: CaptureDrops = Object.freeze({
+  dropped: null,
+  source: null,
+  isb_ifrecv: null,
+  isb_ifdrop: null,
+  isb_osdrop: null,
+  epb_dropcount: null,
+}) as CaptureDrops;
 
 export interface CaptureReader {
   readonly format: "pcap" | "pcapng" | "unknown";
@@ -87,6 +114,8 @@ export interface CaptureReader {
    * view the reader's buffer and stay valid only until the next call.
    */
   next(pkt: PacketRef): boolean;
+  /** The file's own drop counters read so far (complete once `next` returned false). */
+  drops(): CaptureDrops;
   close(): void;
 }
 

@@ -27,6 +27,21 @@ export interface LiveSocketFacts {
   /** tcpi_options bit 4 (TCPI_OPT_WSCALE). */
   wscale_ok?: boolean | undefined;
   timestamps?: boolean | undefined;
+  /** Bytes received and not yet read by the application (ss Recv-Q, idiag_rqueue). */
+  rqueue?: number | undefined;
+  /** skmem drops: packets dropped on this socket (receive buffer full, ...). */
+  drops?: number | undefined;
+  /** The peer's socket, when it is on this host too (the caller matched the endpoints). */
+  peer_here?: PeerHere | undefined;
+}
+
+/** A connection's other end, found among this host's sockets. */
+export interface PeerHere {
+  rqueue: number;
+  rb?: number | undefined;
+  drops?: number | undefined;
+  /** "pid/comm", when known. */
+  process?: string | undefined;
 }
 
 export interface MachineLimits {
@@ -38,7 +53,7 @@ export interface MachineLimits {
   bandwidthBps: number;
 }
 
-export const LIVE_FLAG_KINDS = ["peer_window_small", "rcvbuf_locked", "rcvbuf_below_bdp", "sndbuf_below_bdp", "listener_small_buffer"] as const;
+export const LIVE_FLAG_KINDS = ["peer_window_zero", "receive_window_zero", "peer_window_small", "rcvbuf_locked", "rcvbuf_below_bdp", "sndbuf_below_bdp", "listener_small_buffer"] as const;
 export type LiveFlagKind = (typeof LIVE_FLAG_KINDS)[number];
 
 export interface LiveFlag {
@@ -88,6 +103,18 @@ export function requestedFromRb(rb: number): { requested: number; atFloor: boole
   return { requested: Math.floor(rb / 2), atFloor };
 }
 
+const dropsText = (n: number) => `${n} packet${n === 1 ? "" : "s"} dropped (skmem)`;
+
+/** "; its socket here (pid/comm) holds Recv-Q N B unread of rb M, D packets dropped (skmem)", or "". */
+export function peerHereText(p: PeerHere | undefined): string {
+  if (!p) return "";
+  return (
+    `; its socket here${p.process ? ` (${p.process})` : ""} holds Recv-Q ${p.rqueue} B unread` +
+    (p.rb !== undefined ? ` of rb ${p.rb}` : "") +
+    (p.drops ? `, ${dropsText(p.drops)}` : "")
+  );
+}
+
 /** All flags for one socket. */
 export function liveSocketFlags(s: LiveSocketFacts, m: MachineLimits): LiveFlag[] {
   const flags: LiveFlag[] = [];
@@ -115,13 +142,45 @@ export function liveSocketFlags(s: LiveSocketFacts, m: MachineLimits): LiveFlag[
     });
   }
 
-  // ≤ 2 × MSS and below 64 KiB: on loopback (MSS 32 KiB+) a fresh 64 KiB window is not small.
-  if (s.state === "ESTAB" && s.snd_wnd !== undefined && s.snd_mss !== undefined && s.snd_mss > 0 && s.snd_wnd <= 2 * s.snd_mss && s.snd_wnd < 65535) {
+  // A zero window is not a small one: the receiving application is not reading, and its full
+  // buffer (not its size) stops the sender. Say so, with that socket's queue when it is here.
+  if (s.state === "ESTAB" && s.snd_wnd === 0) {
+    const p = s.peer_here;
+    const inputs: Record<string, number | string | boolean> = { snd_wnd: 0 };
+    if (p) {
+      inputs.peer_rqueue = p.rqueue;
+      if (p.rb !== undefined) inputs.peer_rb = p.rb;
+      if (p.drops !== undefined) inputs.peer_drops = p.drops;
+    }
+    flags.push({
+      kind: "peer_window_zero",
+      severity: "warning",
+      message: `peer window 0: the receiving application is not reading (its receive buffer is full), so nothing can be sent until it reads${peerHereText(p)}`,
+      inputs,
+    });
+  } else if (s.state === "ESTAB" && s.snd_wnd !== undefined && s.snd_mss !== undefined && s.snd_mss > 0 && s.snd_wnd <= 2 * s.snd_mss && s.snd_wnd < 65535) {
     flags.push({
       kind: "peer_window_small",
       severity: "warning",
       message: `peer window ${s.snd_wnd} B ≤ 2 × MSS ${s.snd_mss}: at most ${Math.max(1, Math.floor(s.snd_wnd / s.snd_mss))} segment(s) per round trip`,
       inputs: { snd_wnd: s.snd_wnd, snd_mss: s.snd_mss },
+    });
+  }
+
+  if (s.state === "ESTAB" && s.rcv_wnd === 0) {
+    const inputs: Record<string, number | string | boolean> = { rcv_wnd: 0 };
+    if (s.rqueue !== undefined) inputs.rqueue = s.rqueue;
+    if (s.rb !== undefined) inputs.rb = s.rb;
+    if (s.drops !== undefined) inputs.drops = s.drops;
+    flags.push({
+      kind: "receive_window_zero",
+      severity: "warning",
+      message:
+        `we advertise a zero window: this application is not reading` +
+        (s.rqueue !== undefined ? ` (Recv-Q ${s.rqueue} B unread${s.rb !== undefined ? ` of rb ${s.rb}` : ""})` : "") +
+        (s.drops ? `, ${dropsText(s.drops)}` : "") +
+        `: the peer cannot send until it reads`,
+      inputs,
     });
   }
 
@@ -141,15 +200,20 @@ export function liveSocketFlags(s: LiveSocketFacts, m: MachineLimits): LiveFlag[
       }
     }
     if (s.tb !== undefined) {
-      const cap = Math.max(s.tb, m.tcpWmem[2]);
+      // Below tcp_wmem[1] the buffer was set (SO_SNDBUF) and stays; else it autotunes up to
+      // tcp_wmem[2], and that ceiling is what can hold the data, not today's tb.
+      const locked = s.tb < m.tcpWmem[1];
+      const cap = locked ? s.tb : Math.max(s.tb, m.tcpWmem[2]);
       // sk_sndbuf counts skb overhead too: about half of it is payload.
-      const sendable = s.tb < m.tcpWmem[1] ? s.tb / 2 : cap / 2;
+      const sendable = cap / 2;
       if (sendable < bdp) {
         flags.push({
           kind: "sndbuf_below_bdp",
           severity: "warning",
-          message: `send buffer tb ${s.tb} holds ≈ ${Math.round(sendable)} B of data < BDP ${bdp} B (${m.bandwidthBps / 1e6} Mbit/s × RTT ${(s.rtt / 1000).toFixed(3)} ms)`,
-          inputs: { tb: s.tb, sendable: Math.round(sendable), bdp, rtt_us: s.rtt, bandwidth_bps: m.bandwidthBps },
+          message:
+            `send buffer from tb ${cap}${locked ? "" : ` (autotuning ceiling; tb now ${s.tb})`} holds ≈ ${Math.round(sendable)} B of data < BDP ${bdp} B ` +
+            `(${m.bandwidthBps / 1e6} Mbit/s × RTT ${(s.rtt / 1000).toFixed(3)} ms)`,
+          inputs: { tb: s.tb, tb_ceiling: cap, autotuned: !locked, sendable: Math.round(sendable), bdp, rtt_us: s.rtt, bandwidth_bps: m.bandwidthBps },
         });
       }
     }

@@ -46,3 +46,26 @@ test("every verdict kind is one of the shared vocabulary", () => {
     { busyUs: 1e5, bytesAcked: 1 },
   ]) assert.ok(kinds.has(liveVerdict({ ...base, ...d })!.kind));
 });
+
+test("≈ joins only numbers within 10 %; further apart the message gives the ratio", () => {
+  // 574 B / 1.66 ms = 345783 B/s. At 330 kB/s: ≈. At 700 kB/s (2×): the ratio.
+  const near = liveVerdict({ ...base, busyUs: 1_000_000, rwndLimitedUs: 100_000, bytesAcked: 330_000, sndWnd: 574 })!;
+  assert.match(near.message, /330000 B\/s ≈ window\/RTT 345783 B\/s/);
+  const far = liveVerdict({ ...base, busyUs: 1_000_000, rwndLimitedUs: 100_000, bytesAcked: 700_000, sndWnd: 574 })!;
+  assert.doesNotMatch(far.message, /≈/);
+  assert.match(far.message, /700000 B\/s = 2\.02 × window\/RTT 345783 B\/s/);
+});
+
+test("a zero peer window: the receiving application is not reading, and its socket here is named", () => {
+  const v = liveVerdict({ ...base, busyUs: 1_000_000, rwndLimitedUs: 1_000_000, bytesAcked: 0, sndWnd: 0, peerHere: { rqueue: 131072, rb: 131072, process: "77/reader" } })!;
+  assert.equal(v.kind, "receiver_window_limited");
+  assert.doesNotMatch(v.message, /× MSS/);
+  assert.match(v.message, /advertises a zero window: its application is not reading \(receive buffer full\).*its socket here \(77\/reader\) holds Recv-Q 131072 B unread of rb 131072/);
+});
+
+test("ETA of a receiving socket comes from the direction that moves data, not its idle send direction", () => {
+  // 1 MB/s received, 100 B/s of replies sent: 2 MB takes ~2 s, not 20 000 s.
+  const v = liveVerdict({ ...base, bytesReceived: 1_000_000, bytesAcked: 100, busyUs: 1000, rcvWnd: 65536, rcvMss: 1448, sndWnd: 65536 }, 2_000_000)!;
+  assert.ok(Math.abs(v.eta!.at_rate_s! - 2) < 0.01, String(v.eta!.at_rate_s));
+  assert.equal(v.inputs.eta_direction, "receiving");
+});

@@ -9,6 +9,7 @@
  * deltas of those counters, in µs, exactly as the kernel measured them; shares are of busy time.
  */
 import type { VerdictKind } from "./kinds.js";
+import { peerHereText, type PeerHere } from "./live-flags.js";
 import { predictTransfer } from "../model/index.js";
 
 /** One connection's change between two samples; counters are deltas, the rest as last sampled. */
@@ -34,6 +35,8 @@ export interface LiveDelta {
   unacked?: number | undefined;
   /** "addr:port" of the peer, for messages. */
   peer: string;
+  /** The peer's socket when it is on this host (its unread Recv-Q tells a zero window's cause). */
+  peerHere?: PeerHere | undefined;
 }
 
 export interface LiveVerdict {
@@ -59,6 +62,16 @@ export const LIVE_POLICY = {
 } as const;
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+/** Within this relative difference two numbers are "≈"; further apart the sentence gives the ratio. */
+const APPROX = 0.1;
+
+/** "a ≈ bLabel b" when within APPROX of each other, else "a = 0.55 × bLabel b". */
+export function compareText(a: number, aText: string, b: number, bLabel: string, bText: string): string {
+  if (b > 0 && Math.abs(a / b - 1) <= APPROX) return `${aText} ≈ ${bLabel} ${bText}`;
+  return `${aText} = ${b > 0 ? (a / b).toFixed(2) : "∞"} × ${bLabel} ${bText}`;
+}
+
 
 /** The verdict for one interval, or undefined when nothing moved and nothing waited (idle). */
 export function liveVerdict(d: LiveDelta, sizeBytes?: number): LiveVerdict | undefined {
@@ -94,10 +107,15 @@ export function liveVerdict(d: LiveDelta, sizeBytes?: number): LiveVerdict | und
   if (windowRate !== undefined) inputs.window_rate_per_s = Math.round(windowRate);
   if (busy > 0 && (rwndShare >= LIVE_POLICY.limitedShare || (tinyWindow && (rwndShare >= LIVE_POLICY.tinyWindowShare || atWindowRate)))) {
     kind = "receiver_window_limited";
-    const wnd = d.sndWnd !== undefined ? `${d.sndWnd} B` : "unknown";
-    const small = d.sndWnd !== undefined && d.sndMss ? ` (${(d.sndWnd / d.sndMss).toFixed(1)} × MSS ${d.sndMss})` : "";
-    const bound = atWindowRate && windowRate !== undefined ? `; ${Math.round(rate)} B/s ≈ window/RTT ${Math.round(windowRate)} B/s` : "";
-    message = `peer ${d.peer} advertises a ${wnd} window${small}: limited by it ${pct(rwndShare)} of the time sending${bound}`;
+    const bound = atWindowRate && windowRate !== undefined ? `; ${compareText(rate, `${Math.round(rate)} B/s`, windowRate, "window/RTT", `${Math.round(windowRate)} B/s`)}` : "";
+    if (d.sndWnd === 0) {
+      // Zero is not a small window: the receiver's buffer is full because its application does not read.
+      message = `peer ${d.peer} advertises a zero window: its application is not reading (receive buffer full); limited by it ${pct(rwndShare)} of the time sending${peerHereText(d.peerHere)}`;
+    } else {
+      const wnd = d.sndWnd !== undefined ? `${d.sndWnd} B` : "unknown";
+      const small = d.sndWnd !== undefined && d.sndMss ? ` (${(d.sndWnd / d.sndMss).toFixed(1)} × MSS ${d.sndMss})` : "";
+      message = `peer ${d.peer} advertises a ${wnd} window${small}: limited by it ${pct(rwndShare)} of the time sending${bound}`;
+    }
   } else if (busy > 0 && sndbufShare >= LIVE_POLICY.limitedShare) {
     kind = "sender_buffer_limited";
     message = `our send buffer is full ${pct(sndbufShare)} of the time sending to ${d.peer}: raise SO_SNDBUF (or stop setting it)`;
@@ -128,8 +146,10 @@ export function liveVerdict(d: LiveDelta, sizeBytes?: number): LiveVerdict | und
   }
   const v: LiveVerdict = { kind, message, inputs };
   if (sizeBytes !== undefined && sizeBytes > 0) {
-    // The receiving end: the rate it receives at and the window it advertises are what count.
-    const receiving = acked <= 0 && received > 0;
+    // The direction that moves data: a receiving socket also sends a little (ACK-sized replies,
+    // a control channel), and that idle direction's rate would give a meaningless ETA.
+    const receiving = received > acked;
+    inputs.eta_direction = receiving ? "receiving" : "sending";
     const r = receiving ? received / (d.intervalUs / 1e6) : rate;
     const wnd = receiving ? d.rcvWnd : d.sndWnd;
     const mss = receiving ? d.rcvMss : d.sndMss;

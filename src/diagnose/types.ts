@@ -129,4 +129,9 @@ export interface DiagnoseOptions {
   kernel?: { major: number; minor: number } | undefined;
   /** Override thresholds (tests, tuning). */
   thresholds?: Partial<Record<string, number>> | undefined;
+  /**
+   * What the capture file says it dropped while capturing (tcp/ AnalysisResult.capture: pcapng
+   * isb_ifdrop + isb_osdrop, or the epb_dropcount sum; `dropped` null when the file does not say).
+   */
+  capture?: { dropped: number | null; source: string | null } | undefined;
 }

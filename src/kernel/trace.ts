@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { StraceParser, STRACE_SYSCALLS, type SockoptEvent, type TraceLimits } from "./strace.js";
@@ -33,8 +33,15 @@ export interface TraceResult {
   events: SockoptEvent[];
   unparsed: string[];
   lines: number;
-  /** The program's exit code (command mode), or null when it was killed / pid mode. */
+  /**
+   * Command mode: the program's exit status as a shell gives it (strace exits with it; a program
+   * killed by signal n gives 128 + n). Null in pid mode.
+   */
   exitCode: number | null;
+  /** Command mode: the signal that ended the program, or null. */
+  exitSignal: NodeJS.Signals | null;
+  /** Pid mode: the process attached to (its calls before that moment were not seen); else null. */
+  attachedPid: number | null;
   straceVersion?: string;
 }
 
@@ -132,9 +139,10 @@ async function runStrace(bin: string, version: string, fifo: string, parser: Str
   process.on("SIGTERM", onSig);
   if (t.pid !== undefined && t.durationSec !== undefined) timer = setTimeout(() => child.kill("SIGINT"), t.durationSec * 1000);
 
-  const code = await new Promise<number | null>((resolve, reject) => {
+  // strace exits with the program's status, and kills itself with the program's fatal signal.
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once("error", (e) => reject(new TraceError("strace_failed", `cannot run ${bin}: ${e.message}`)));
-    child.once("close", (c) => resolve(c));
+    child.once("close", (c, sig) => resolve({ code: c, signal: sig }));
   });
   // strace never opened the FIFO (it failed first): unblock our open by opening it ourselves.
   if (!traceIn.readableEnded && parser.lines === 0) {
@@ -161,7 +169,9 @@ async function runStrace(bin: string, version: string, fifo: string, parser: Str
     events: parser.events,
     unparsed: parser.unparsed,
     lines: parser.lines,
-    exitCode: t.pid !== undefined ? null : code,
+    exitCode: t.pid !== undefined ? null : (code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)),
+    exitSignal: t.pid !== undefined ? null : signal,
+    attachedPid: t.pid ?? null,
     straceVersion: version,
   };
 }

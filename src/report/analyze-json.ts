@@ -1,10 +1,11 @@
 /**
  * @module report/analyze-json
- * `tcpwin analyze --json`: one object, `{ source, packets, tcp_packets, connections: [ { stream,
+ * `tcpwin analyze --json`: one object, `{ source, packets, tcp_packets, capture, connections: [ { stream,
  * client, server, …evidence…, verdict: { kind, … } } ], warnings: [...], error }`. Connection
  * objects are the tcp/ evidence as is (so field names match the contract and the docs) plus the
  * verdict; order is the ranking (most important first). Issues keep their byte offsets.
  */
+import type { CaptureDrops } from "../capture/reader-types.js";
 import type { Diagnosed, Verdict } from "../diagnose/index.js";
 import type { ConnectionEvidence } from "../tcp/evidence.js";
 import type { AnalysisIssue, AnalyzeReportInput } from "./analyze-types.js";
@@ -25,6 +26,8 @@ export interface AnalyzeJson {
   /** Connections after filters, before --top. */
   connections_total: number;
   deadline_ms: number | null;
+  /** The capture's own drop counters (pcapng ISB / epb_dropcount), or null when the analysis did not say. */
+  capture: CaptureDrops | null;
   connections: ConnectionJson[];
   warnings: AnalyzeJsonIssue[];
   error: AnalyzeJsonIssue | null;
@@ -46,6 +49,7 @@ export function analyzeJson(input: AnalyzeReportInput): AnalyzeJson {
     tcp_packets: r.tcpPackets,
     connections_total: input.total,
     deadline_ms: input.deadlineSec !== undefined ? input.deadlineSec * 1000 : null,
+    capture: r.capture ?? null,
     connections: input.shown.map(connectionJson),
     warnings: r.warnings.map(issueJson),
     error: r.error ? issueJson(r.error) : null,

@@ -117,6 +117,9 @@ export function renderConnection(d: Diagnosed, p: AnalyzePaint = NO_PAINT): stri
   out.push(row("peer's window min/med/max", statsText(c.c2s.rwnd_adv, "B"), statsText(c.s2c.rwnd_adv, "B")));
   out.push(row("in flight min/med/max", statsText(c.c2s.bytes_in_flight, "B"), statsText(c.s2c.bytes_in_flight, "B")));
   out.push(row("RTT min/med/p95/max", statsText(c.c2s.rtt_ms, "ms", true), statsText(c.s2c.rtt_ms, "ms", true)));
+  // ACKs that rode on the peer's reply waited for it: RTT + the peer's time, shown apart, not in RTT.
+  const onReply = (x: DirectionEvidence) => (x.rtt_on_reply_ms ? `${x.rtt_on_reply_ms.count} × ${statsText(x.rtt_on_reply_ms, "ms")}` : "-");
+  if (c.c2s.rtt_on_reply_ms || c.s2c.rtt_on_reply_ms) out.push(row("ACK on reply (RTT+wait)", onReply(c.c2s), onReply(c.s2c)));
   out.push(row("flags", flagsText(c.c2s), flagsText(c.s2c)));
   out.push(row("limited by (busy time)", limitsText(c.c2s), limitsText(c.s2c)));
   const zw = (x: DirectionEvidence) => (x.zero_window_s > 0 ? durationText(x.zero_window_s * 1000) : "-");

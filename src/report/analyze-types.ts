@@ -5,6 +5,7 @@
  * connections (diagnose/). Plus the colour functions, which cli/style provides.
  */
 import type { Diagnosed } from "../diagnose/index.js";
+import type { CaptureDrops } from "../capture/reader-types.js";
 import type { ConnectionEvidence } from "../tcp/evidence.js";
 
 /** A warning or the fatal error of a read: what, and where in the file. */
@@ -24,6 +25,8 @@ export interface AnalysisLike {
   warnings: readonly AnalysisIssue[];
   /** Non-null: the input could not be read to the end (what was read is still analysed). */
   error: AnalysisIssue | null;
+  /** What the file says it dropped while capturing (tcp/ AnalysisResult.capture). */
+  capture?: CaptureDrops | undefined;
 }
 
 export interface AnalyzeReportInput {

@@ -390,6 +390,8 @@ export class SocketJsonWriter {
     f.state = st;
     f.rb = rb;
     f.tb = tb;
+    f.rqueue = v.rqueue;
+    f.drops = nSk > 8 ? dv.getUint32(v.skmemAt + 32, true) : undefined;
     if (il > 0) {
       f.snd_mss = dv.getUint32(ia + 16, true);
       f.rcv_mss = dv.getUint32(ia + 20, true);

@@ -7,7 +7,7 @@
 import type { LiveSocket, OwnerStats } from "../kernel/sockets.js";
 import { formatEndpoint, TCP_STATE_NAMES } from "../kernel/netlink.js";
 import { TCPI_OPT, type TcpInfo } from "../kernel/tcp-info.js";
-import { liveSocketFlags, type LiveFlag, type LiveSocketFacts, type MachineLimits } from "../diagnose/live-flags.js";
+import { liveSocketFlags, type LiveFlag, type LiveSocketFacts, type MachineLimits, type PeerHere } from "../diagnose/live-flags.js";
 
 /** The colour functions a renderer needs (cli/style provides them; report does not import cli). */
 export interface Paint {
@@ -55,6 +55,33 @@ export function socketFacts(s: LiveSocket): LiveSocketFacts {
     snd_wscale: i?.snd_wscale,
     wscale_ok: i ? (i.options & TCPI_OPT.WSCALE) !== 0 : undefined,
     timestamps: i ? (i.options & TCPI_OPT.TIMESTAMPS) !== 0 : undefined,
+    rqueue: s.rqueue,
+    drops: s.skmem?.drops,
+  };
+}
+
+/**
+ * The other end of each connection whose peer is a socket of this host too (loopback, or two
+ * namespaces' worth seen from one), by cookie: a zero window can then name the socket that is not
+ * being read.
+ */
+export function peersHere(sockets: readonly LiveSocket[]): Map<number, LiveSocket> {
+  const byLocal = new Map<string, LiveSocket>();
+  for (const s of sockets) if (s.state !== 10) byLocal.set(`${s.family} ${s.src} ${s.sport} ${s.dst} ${s.dport}`, s);
+  const out = new Map<number, LiveSocket>();
+  for (const s of sockets) {
+    const p = byLocal.get(`${s.family} ${s.dst} ${s.dport} ${s.src} ${s.sport}`);
+    if (p !== undefined && p !== s) out.set(s.cookie, p);
+  }
+  return out;
+}
+
+export function peerHereFacts(p: LiveSocket): PeerHere {
+  return {
+    rqueue: p.rqueue,
+    rb: p.skmem?.rcvbuf,
+    drops: p.skmem?.drops,
+    process: p.pid !== undefined ? `${p.pid}/${p.comm ?? "?"}` : undefined,
   };
 }
 
@@ -209,10 +236,13 @@ export function renderSocketsText(inp: SocketsTextInput, st: Paint): string {
   for (const s of inp.sockets) {
     if (s.state === 1 && s.info && s.info.advmss > 0) acceptedMss.set(`${s.family} ${s.src} ${s.sport}`, s.info.advmss);
   }
+  const peers = peersHere(inp.sockets);
   for (const s of inp.sockets) {
     const r = socketRow(s, inp.owners);
     rows.push(showProc ? r : r.filter((_, k) => k !== 3));
     const facts = socketFacts(s);
+    const peer = peers.get(s.cookie);
+    if (peer !== undefined) facts.peer_here = peerHereFacts(peer);
     if (s.state === 10) facts.advmss = acceptedMss.get(`${s.family} ${s.src} ${s.sport}`) ?? acceptedMss.get(`${s.family} 127.0.0.1 ${s.sport}`) ?? facts.advmss;
     notes.push(liveSocketFlags(facts, inp.machine));
   }
@@ -225,7 +255,12 @@ export function renderSocketsText(inp: SocketsTextInput, st: Paint): string {
     for (const f of notes[k]!) out.push(`    ${f.severity === "warning" ? st.yellow("! " + f.message) : st.dim("· " + f.message)}`);
   });
   out.push("");
-  out.push(st.dim(`${inp.sockets.length} socket(s). rb/tb: effective SO_RCVBUF/SO_SNDBUF (already doubled by the kernel). busy, rwnd%, sndbuf%: time sending, and the share of it limited by the peer's window / our send buffer.`));
+  out.push(
+    st.dim(
+      `${inp.sockets.length} socket(s). rb/tb: the receive/send buffer now — SO_RCVBUF/SO_SNDBUF doubled by the kernel when set, else autotuned, ` +
+        `able to grow to tcp_rmem[2]/tcp_wmem[2] (the ceiling the flags use). busy, rwnd%, sndbuf%: time sending, and the share of it limited by the peer's window / our send buffer.`,
+    ),
+  );
   if (inp.owners && inp.owners.unreadable > 0) {
     out.push(
       st.yellow(

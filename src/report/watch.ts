@@ -9,7 +9,7 @@
 import type { LiveSocket } from "../kernel/sockets.js";
 import { formatEndpoint } from "../kernel/netlink.js";
 import { liveVerdict, type LiveVerdict } from "../diagnose/live-verdict.js";
-import { stateName, type Paint } from "./sockets.js";
+import { peerHereFacts, peersHere, stateName, type Paint } from "./sockets.js";
 
 export interface Sample {
   /** Monotonic time of the dump, µs. */
@@ -59,6 +59,7 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 export function watchRows(prev: Sample, cur: Sample, now: Date, sizeBytes?: number): WatchRow[] {
   const rows: WatchRow[] = [];
   const intervalUs = cur.tUs - prev.tUs;
+  let peers: Map<number, LiveSocket> | undefined;
   for (const [cookie, s] of cur.sockets) {
     const p = prev.sockets.get(cookie);
     const i = s.info;
@@ -120,6 +121,8 @@ export function watchRows(prev: Sample, cur: Sample, now: Date, sizeBytes?: numb
         cwnd: i.snd_cwnd,
         unacked: i.unacked,
         peer,
+        // Only a zero window names the peer's socket; the endpoint map is built the first time one does.
+        peerHere: i.snd_wnd === 0 ? peerHere((peers ??= peersHere([...cur.sockets.values()])), cookie) : undefined,
       },
       sizeBytes,
     );
@@ -127,6 +130,11 @@ export function watchRows(prev: Sample, cur: Sample, now: Date, sizeBytes?: numb
     rows.push(row);
   }
   return rows;
+}
+
+function peerHere(peers: Map<number, LiveSocket>, cookie: number) {
+  const p = peers.get(cookie);
+  return p === undefined ? undefined : peerHereFacts(p);
 }
 
 function set<K extends keyof WatchRow>(row: WatchRow, k: K, v: WatchRow[K] | undefined): void {

@@ -16,7 +16,7 @@ import { canonicalIp } from "../capture/ip-text.js";
 import { DecodedRing, readWorkerWanted } from "../capture/decoded-ring.js";
 import { openCapture } from "../capture/open.js";
 import { PacketRef, TcpPacket } from "../capture/packet.js";
-import type { CaptureWarning } from "../capture/reader-types.js";
+import type { CaptureDrops, CaptureWarning } from "../capture/reader-types.js";
 import { TcpAnalyzer } from "./analyzer.js";
 import type { Conversation } from "./conversation.js";
 import type { ConnectionEvidence } from "./evidence.js";
@@ -54,14 +54,26 @@ export interface DecodeCounts {
   truncated: number;
 }
 
+/**
+ * A warning about what the capture holds rather than how its bytes read: the file's own drop
+ * counters, or connections whose payload is mostly missing. No file offset (it is about the whole).
+ */
+export interface AnalysisWarning {
+  code: "capture_drops" | "captured_share_low";
+  message: string;
+}
+
+/** Below this share of a direction's payload in the capture, timings and limit shares may miss events. */
+export const LOW_CAPTURED_SHARE = 0.9;
+
 export interface AnalysisResult {
   connections: ConnectionEvidence[];
   /** Records read. */
   packets: number;
   /** Records that decoded as TCP segments. */
   tcpPackets: number;
-  /** Reader warnings (byte offsets), in file order. */
-  warnings: CaptureWarning[];
+  /** Reader warnings (byte offsets) in file order, then what the capture misses (drops, low captured share). */
+  warnings: (CaptureWarning | AnalysisWarning)[];
   /** The problem that stopped reading, or null; everything before it was analysed. */
   error: CaptureWarning | null;
   /** Timestamp of the first record (the zero of every `*_s` field), or null for no records. */
@@ -71,6 +83,8 @@ export interface AnalysisResult {
   format: "pcap" | "pcapng" | "unknown";
   /** Records that were not analysed, by reason. */
   skipped: DecodeCounts;
+  /** What the file says it dropped while capturing (pcapng ISB / epb_dropcount; all null for pcap). */
+  capture: CaptureDrops;
 }
 
 function selector(opts: AnalyzeOptions): ((c: Conversation) => boolean) | undefined {
@@ -132,17 +146,57 @@ export function analyzeCapture(source: string, opts: AnalyzeOptions = {}): Analy
     reader.close();
   }
   if (progress !== undefined) progress(reader.stats.bytesRead, 0);
+  const connections = analyzer.finish();
+  const drops = reader.drops();
   return {
-    connections: analyzer.finish(),
+    connections,
     packets,
     tcpPackets: tcp,
-    warnings: [...reader.warnings],
+    warnings: [...reader.warnings, ...coverageWarnings(drops, connections)],
     error: reader.error,
     firstTs: packets > 0 ? { sec: firstSec, nsec: firstNsec } : null,
     durationS: packets > 0 ? lastSec - firstSec + (lastNsec - firstNsec) / 1e9 : 0,
     format: reader.format,
     skipped,
+    capture: drops,
   };
+}
+
+const SOURCE_WORDS = { interface_statistics: "interface stats", packet_blocks: "packet block drop counts" } as const;
+
+/**
+ * What the analysis may have missed: the capture's own drop count (a file that says it lost packets
+ * must not come with `warnings: []`), and directions of which under LOW_CAPTURED_SHARE of the
+ * payload is in the capture (sequence gaps: drops the file did not count, or a filter).
+ */
+export function coverageWarnings(drops: CaptureDrops, connections: readonly ConnectionEvidence[]): AnalysisWarning[] {
+  const out: AnalysisWarning[] = [];
+  if (drops.dropped !== null && drops.dropped > 0 && drops.source !== null) {
+    out.push({
+      code: "capture_drops",
+      message: `the capture says ${drops.dropped} packets were dropped (${SOURCE_WORDS[drops.source]}): timings and shares may miss events`,
+    });
+  }
+  let low = 0;
+  let worst: { share: number; text: string } | null = null;
+  for (const c of connections) {
+    for (const d of [c.c2s, c.s2c]) {
+      if (d.bytes <= 0) continue;
+      const share = Math.min(1, d.bytes_sent / d.bytes);
+      if (share >= LOW_CAPTURED_SHARE) continue;
+      low++;
+      if (worst === null || share < worst.share) {
+        worst = { share, text: `stream ${c.stream} ${d.sender.addr}:${d.sender.port} → ${d.receiver.addr}:${d.receiver.port} has ${Math.round(share * 100)} % of its ${d.bytes} payload bytes` };
+      }
+    }
+  }
+  if (worst !== null) {
+    out.push({
+      code: "captured_share_low",
+      message: `${low === 1 ? "a direction" : `${low} directions`} of data ${low === 1 ? "is" : "are"} under ${LOW_CAPTURED_SHARE * 100} % in the capture (${low === 1 ? "" : "lowest: "}${worst.text}): packets were missed (drops, or a capture filter); timings and shares may miss events`,
+    });
+  }
+  return out;
 }
 
 function newAnalyzer(opts: AnalyzeOptions): TcpAnalyzer {
@@ -182,11 +236,13 @@ function analyzeDecoded(ring: DecodedRing, opts: AnalyzeOptions): AnalysisResult
   if (progress !== undefined) progress(final.bytesRead, 0);
   const n = (rc: number) => final.byCode[rc] ?? 0;
   const packets = final.packets;
+  const connections = analyzer.finish();
   return {
-    connections: analyzer.finish(),
+    connections,
     packets,
     tcpPackets: n(DecodeResult.ok),
-    warnings: final.warnings,
+    warnings: [...final.warnings, ...coverageWarnings(final.drops, connections)],
+    capture: final.drops,
     error: final.error,
     firstTs: packets > 0 ? { sec: final.firstSec, nsec: final.firstNsec } : null,
     durationS: packets > 0 ? final.lastSec - final.firstSec + (final.lastNsec - final.firstNsec) / 1e9 : 0,

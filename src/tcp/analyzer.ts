@@ -255,14 +255,17 @@ export class TcpAnalyzer {
 
     fwd.packets++;
     fwd.lastWasSyn = (flags & TCP_SYN) !== 0;
-    if (flags & TCP_ACK) {
+    // A RST's window field advertises nothing (Linux sends Win=0; Wireshark's ZERO WINDOW check
+    // skips SYN/FIN/RST): it stays out of the advertised-window stats, the newest ACK's window
+    // (zero-window time, limit attribution, scale inference). Per packet it is still shown as is.
+    if (flags & TCP_ACK && (flags & TCP_RST) === 0) {
       if (!fwd.sentAck || seqGe(ack, fwd.highAck)) {
         fwd.highAck = ack;
         fwd.highAckWindow = window;
       }
       fwd.sentAck = true;
     }
-    if ((flags & TCP_SYN) === 0) fwd.advRaw.add(window);
+    if ((flags & (TCP_SYN | TCP_RST)) === 0) fwd.advRaw.add(window);
     let newData = false;
     if (seglen > 0) {
       fwd.bytesSent += seglen;
@@ -288,7 +291,13 @@ export class TcpAnalyzer {
       for (let b = 0; b < 16; b++) if (fl & (1 << b)) counts[b]!++;
     }
     if (r.bytesInFlight > 0) fwd.bif.add(r.bytesInFlight);
-    if (r.ackRttNs > 0) rev.rtt.add(r.ackRttNs);
+    if (r.ackRttNs > 0) {
+      // An ACK riding on the start of this side's own data (everything it sent before was
+      // acknowledged: a reply, or the next request) waited for that data: the sample is RTT plus
+      // this side's think time. Kept apart, so rtt_ms stays a round-trip time.
+      if (seglen > 0 && (!rev.sentAck || seq === rev.highAck)) rev.rttOnReply.add(r.ackRttNs);
+      else rev.rtt.add(r.ackRttNs);
+    }
 
     // Window scale inference for the peer's windows, from this side's data in flight against the
     // peer's newest ACK (see HalfFlow.highAck).
@@ -364,7 +373,7 @@ function classify(s: HalfFlow, r: HalfFlow): void {
   let shift = 0;
   if (r.packets > 0) {
     // The newest ACK's window (a receiver that never sent an ACK has only its SYN's).
-    raw = r.sentAck ? r.highAckWindow : r.window;
+    raw = r.sentAck ? r.highAckWindow : r.sawRst ? -1 : r.window;
     if (!r.lastWasSyn) shift = r.winScale >= 0 ? r.winScale : r.winScale === -2 ? 0 : -1;
   }
   const mss = s.maxSegment > 0 ? s.maxSegment : s.mssSyn > 0 ? s.mssSyn : 536;

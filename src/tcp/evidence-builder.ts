@@ -58,6 +58,7 @@ function direction(c: Conversation, s: number): DirectionEvidence {
     rwnd_adv: receiver.advRaw.toStats(2 ** shift),
     bytes_in_flight: sender.bif.toStats(),
     rtt_ms: sender.rtt.toStats(1e-6, true),
+    rtt_on_reply_ms: sender.rttOnReply.toStats(1e-6, true),
     flags,
     rwnd_scale: scale,
     limits,

@@ -70,8 +70,17 @@ export interface DirectionEvidence {
   rwnd_adv: Stats | null;
   /** Bytes in flight of this direction (Wireshark's tcp.analysis.bytes_in_flight). */
   bytes_in_flight: Stats | null;
-  /** RTT samples of this direction's data (ack_rtt), ms. */
+  /**
+   * RTT samples of this direction's data (Wireshark's ack_rtt), ms — except those in
+   * `rtt_on_reply_ms`; null when there are none (diagnose/ then uses the handshake's RTT).
+   */
   rtt_ms: Stats | null;
+  /**
+   * The ack_rtt samples left out of `rtt_ms` because their ACK rode on the start of the peer's own
+   * data (its response, or its next request: it had nothing outstanding): each is the RTT plus the
+   * peer's think time, so not a round trip. `count` is how many were excluded.
+   */
+  rtt_on_reply_ms: Stats | null;
   /** Count per analysis flag raised on this sender's packets: "retransmission", "window_full", ... */
   flags: Record<string, number>;
   /** Window scale applied to the receiver's advertisements toward this sender. */

@@ -81,6 +81,8 @@ export class HalfFlow {
   readonly bif = new Sketch();
   /** ack_rtt samples (ns) for this side's data, measured when the peer acknowledged it. */
   readonly rtt = new Sketch();
+  /** The ack_rtt samples whose ACK rode on the start of the peer's own data (they include its think time). */
+  readonly rttOnReply = new Sketch();
   /** Flag counts by bit index (see flags.ts), for this side's packets; allocated at the first flag. */
   flagCounts: Uint32Array | null = null;
   windowFullInferred = 0;

@@ -160,7 +160,10 @@ test("flags: the SO_RCVBUF=1024 listener, its accepted socket, and the starved s
   assert.ok(!kinds("b_listener").includes("rcvbuf_locked"), "a default listener is not flagged");
   assert.equal(byName("a_accepted").skmem?.rcvbuf, 2304, "accepted socket inherits the listener's buffer");
   assert.ok(kinds("a_accepted").includes("rcvbuf_locked"));
-  assert.ok(kinds("a_client").includes("peer_window_small"));
+  // The accepted socket is never read: a zero window (its reader is not reading), not a small one.
+  assert.ok(kinds("a_client").includes("peer_window_zero"), `${kinds("a_client")}`);
+  assert.ok(!kinds("a_client").includes("peer_window_small"));
+  assert.ok(kinds("a_accepted").includes("receive_window_zero"), `${kinds("a_accepted")}`);
   assert.ok(kinds("b_client").includes("rcvbuf_locked"), "SO_RCVBUF=65536 on the client");
   assert.equal(byName("b_client").skmem?.rcvbuf, 131072);
 });

@@ -160,6 +160,32 @@ test("trace --pid as nobody on a root process: a clear refusal, exit 1", { skip:
   assert.match(r.stderr, /could not attach to pid \d+: .*(not permitted|Operation not permitted).*ptrace/);
 });
 
+test("trace -- CMD exits with the program's status, and 128 + n when a signal killed it", { skip: skipLive, timeout: NET_TEST_TIMEOUT_MS }, () => {
+  const f = runCli(["trace", "-q", "--", "false"]);
+  assert.equal(f.status, 1, f.stderr);
+  assert.match(f.stdout, /tcpwin trace: false \(exit 1\)/);
+  assert.equal(runCli(["trace", "-q", "--", "sh", "-c", "exit 7"]).status, 7);
+  const k = runCli(["trace", "-q", "--json", "--", "sh", "-c", "kill -TERM $$"]);
+  assert.equal(k.status, 128 + 15, k.stderr);
+  const j = JSON.parse(k.stdout) as { exit_code: number; exit_signal: string | null; attached_pid: number | null };
+  assert.deepEqual([j.exit_code, j.exit_signal, j.attached_pid], [143, "SIGTERM", null]);
+  assert.equal(runCli(["trace", "-q", "--", "true"]).status, 0);
+});
+
+test("trace --pid after start-up: no 'kernel defaults' conclusion — calls before attaching are unseen, sockets --getsockopt reads them", { skip: skipLive || (!isRoot && "attaching needs root here"), timeout: NET_TEST_TIMEOUT_MS }, async () => {
+  // The server sets SO_RCVBUF 1024 at once, then sleeps: attaching afterwards sees no call.
+  child = spawn(python!, ["-c", SERVER, "0", "20"], { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! });
+  const seen: string[] = [];
+  await new Promise<void>((res) => lines.on("line", (l) => (seen.push(l), l.startsWith("sndbuf") && res())));
+  const pid = Number(seen[0]);
+  const r = runCli(["trace", "--pid", String(pid), "--duration", "1s"]);
+  child.kill();
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /kernel defaults/);
+  assert.match(r.stdout, new RegExp(`Calls made before strace attached cannot be seen.*tcpwin sockets --pid ${pid} --getsockopt`));
+});
+
 test("strace missing, bad usage", { timeout: NET_TEST_TIMEOUT_MS }, async () => {
   await assert.rejects(traceSockopts({ command: ["true"], strace: "/nonexistent/strace" }), (e: unknown) => e instanceof TraceError && e.code === "strace_missing" && /apt-get install strace/.test(e.message));
   assert.equal(runCli(["trace"]).status, 2);

@@ -84,7 +84,7 @@ export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) =
   if (lines) {
     lines.flush();
   } else {
-    const all = diagnoseAll(result.connections, dopts).filter((d) => keep(d, opts));
+    const all = diagnoseAll(result.connections, { ...dopts, capture: result.capture }).filter((d) => keep(d, opts));
     const top = opts.all ? all.length : (opts.top ?? (opts.json ? all.length : DEFAULT_TOP));
     const input = { source: label, result, shown: all.slice(0, top), total: all.length, deadlineSec: opts.deadline };
     write(opts.json ? renderAnalyzeJson(input) : renderAnalyzeText(input, style(process.stdout)));

@@ -70,6 +70,8 @@ export function registerTrace(program: Command): void {
       const text = opts.json ? JSON.stringify(traceJson(target, result, comms), null, 2) + "\n" : renderTrace(target, result, comms, opts.output ? noStyle : style());
       if (opts.output) writeFileSync(opts.output, text);
       else process.stdout.write(text);
+      // The traced program's status is ours, as `lab link` passes its client's through.
+      if (result.exitCode !== null) process.exitCode = result.exitCode;
     });
 }
 
@@ -113,6 +115,8 @@ function traceJson(target: string, r: TraceResult, comms: Map<number, string>): 
   return {
     target,
     exit_code: r.exitCode,
+    exit_signal: r.exitSignal,
+    attached_pid: r.attachedPid,
     strace: r.straceVersion,
     events: r.events.map((e) => {
       const o: Record<string, unknown> = {
@@ -133,15 +137,29 @@ function traceJson(target: string, r: TraceResult, comms: Map<number, string>): 
       return o;
     }),
     unparsed_lines: r.unparsed.length,
+    ...(r.attachedPid !== null ? { note: beforeAttachText(r.attachedPid) } : {}),
   };
+}
+
+/** What attaching cannot see, and where to read the buffers the sockets have now. */
+function beforeAttachText(pid: number): string {
+  return `calls made before strace attached cannot be seen; the buffers pid ${pid}'s sockets have now: tcpwin sockets --pid ${pid} --getsockopt`;
 }
 
 export function renderTrace(target: string, r: TraceResult, comms: Map<number, string>, st: Style): string {
   const out: string[] = [];
   const sets = r.events.filter((e) => e.call === "setsockopt");
-  out.push(st.bold(`tcpwin trace: ${target}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ""} — ${sets.length} setsockopt, ${r.events.length - sets.length} getsockopt of buffer/MSS options`));
+  const status = r.exitCode === null ? "" : r.exitSignal ? ` (killed by ${r.exitSignal}: exit ${r.exitCode})` : ` (exit ${r.exitCode})`;
+  out.push(st.bold(`tcpwin trace: ${target}${status} — ${sets.length} setsockopt, ${r.events.length - sets.length} getsockopt of buffer/MSS options`));
   if (r.events.length === 0) {
-    out.push("No SO_RCVBUF/SO_SNDBUF/TCP_MAXSEG/TCP_WINDOW_CLAMP call was made: the sockets use the kernel defaults (autotuning).");
+    // Attached to a running process, only calls made while attached are seen: no conclusion about defaults.
+    if (r.attachedPid !== null) {
+      out.push(`No SO_RCVBUF/SO_SNDBUF/TCP_MAXSEG/TCP_WINDOW_CLAMP call while attached. Calls made before strace attached cannot be seen, so this says nothing about the sockets opened earlier: read their options with tcpwin sockets --pid ${r.attachedPid} --getsockopt.`);
+    } else {
+      out.push("No SO_RCVBUF/SO_SNDBUF/TCP_MAXSEG/TCP_WINDOW_CLAMP call was made: the sockets use the kernel defaults (autotuning).");
+    }
+  } else if (r.attachedPid !== null) {
+    out.push(st.dim(`Only calls made while attached are listed: ${beforeAttachText(r.attachedPid)}.`));
   }
   for (const e of r.events) {
     const who = `pid ${e.pid}${e.tid !== e.pid ? ` thread ${e.tid}` : ""}${comms.has(e.tid) ? ` (${comms.get(e.tid)})` : ""}`;

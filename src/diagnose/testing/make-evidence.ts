@@ -23,6 +23,7 @@ export function direction(sender: Endpoint, receiver: Endpoint, over: Partial<Di
     rwnd_adv: null,
     bytes_in_flight: null,
     rtt_ms: null,
+    rtt_on_reply_ms: null,
     flags: {},
     rwnd_scale: { shift: 7, source: "handshake" },
     limits: null,
