@@ -14,6 +14,7 @@ import { openCapture, PacketRef, TcpPacket, DecodeResult, decodeTcpPacket, srcAd
 import { createVethPair, netnsSkipReason } from "../support/netns.js";
 import { PcapWriter, LinkType } from "../../src/capture/index.js";
 import { cat, hex, nullHdr } from "../fixtures/capture/builders.js";
+import { skipUnless } from "../support/tools.js";
 
 const FIELDS = [
   "frame.number", "frame.time_epoch", "frame.len", "frame.cap_len",
@@ -209,7 +210,7 @@ test("the VLAN file has 802.1Q and QinQ frames; the snaplen-96 capture has trunc
 });
 
 const ROCKETMQ = new URL("../../../shared/fixtures/rocketmq/", import.meta.url).pathname;
-test("real RocketMQ captures read cleanly and equal tshark", { skip: existsSync(ROCKETMQ) ? false : `${ROCKETMQ} absent` }, () => {
+test("real RocketMQ captures read cleanly and equal tshark", { skip: existsSync(ROCKETMQ) ? skipUnless("tshark") : `${ROCKETMQ} absent` }, () => {
   const pcaps = readdirSync(ROCKETMQ).filter((n) => n.endsWith(".pcap"));
   assert.ok(pcaps.length > 0);
   for (const n of pcaps) conform(join(ROCKETMQ, n), 2);

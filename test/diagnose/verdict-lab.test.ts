@@ -16,11 +16,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { analyzeCapture } from "../../src/tcp/index.js";
 import { diagnoseAll, type Diagnosed } from "../../src/diagnose/index.js";
+import { skipUnless } from "../support/tools.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SUPPORT = fileURLToPath(new URL("./support/", import.meta.url));
 const ENTRY = join(ROOT, "src/cli/entry.ts");
-const skip = process.getuid?.() !== 0 ? "needs root (tcpwin lab link creates namespaces)" : spawnSync("sh", ["-c", "command -v python3"]).status !== 0 ? "python3 not installed" : false;
+// lab link creates namespaces (root) and measures the hosts' own round trip with ping at start.
+const skip = skipUnless("root", "ping", "python3");
 
 function throughLab(linkArgs: string[], sinkRcvbuf: number, sender: [n: number, size: number, pause: number]): Diagnosed {
   const dir = mkdtempSync(join(tmpdir(), "tcpwin-verdict-lab-"));
