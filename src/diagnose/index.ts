@@ -6,6 +6,7 @@
 export * from "./kinds.js";
 export * from "./measures.js";
 export * from "./policy.js";
+export * from "./engine.js";
 export * from "./types.js";
 export * from "./cross-check.js";
 export * from "./fix.js";

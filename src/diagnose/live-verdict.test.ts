@@ -28,7 +28,14 @@ test("send buffer, loss, application, congestion, healthy", () => {
   assert.equal(liveVerdict({ ...base, busyUs: 900_000, sndbufLimitedUs: 600_000, bytesAcked: 1e6, sndWnd: 1e6 })!.kind, "sender_buffer_limited");
   assert.equal(liveVerdict({ ...base, busyUs: 900_000, bytesAcked: 1e6, sndWnd: 1e6, retransSegs: 50, dataSegsOut: 1000 })!.kind, "loss_limited");
   assert.equal(liveVerdict({ ...base, busyUs: 100_000, bytesAcked: 5000, sndWnd: 1e6 })!.kind, "application_limited");
-  assert.equal(liveVerdict({ ...base, busyUs: 900_000, bytesAcked: 1e6, sndWnd: 1e6, cwnd: 10, unacked: 10 })!.kind, "congestion_limited");
+  // A full congestion window alone is slow start doing its job; with retransmissions (below the loss
+  // threshold) or a standing queue it is the congestion window / the path's rate.
+  assert.equal(liveVerdict({ ...base, busyUs: 900_000, bytesAcked: 1e6, sndWnd: 1e6, cwnd: 10, unacked: 10 })!.kind, "healthy");
+  assert.equal(liveVerdict({ ...base, busyUs: 900_000, bytesAcked: 1e6, sndWnd: 1e6, cwnd: 10, unacked: 10, retransSegs: 2, dataSegsOut: 1000 })!.rule.id, "cwnd_retrans");
+  const q = liveVerdict({ ...base, busyUs: 900_000, bytesAcked: 1e6, sndWnd: 1e6, rttUs: 6000, minRttUs: 1700 })!;
+  assert.equal(q.kind, "congestion_limited");
+  assert.equal(q.rule.id, "bottleneck");
+  assert.match(q.message, /the path's rate is the limit/);
   assert.equal(liveVerdict({ ...base, busyUs: 900_000, bytesAcked: 1e6, sndWnd: 1e6, cwnd: 100, unacked: 3 })!.kind, "healthy");
 });
 
@@ -50,10 +57,10 @@ test("every verdict kind is one of the shared vocabulary", () => {
 test("≈ joins only numbers within 10 %; further apart the message gives the ratio", () => {
   // 574 B / 1.66 ms = 345783 B/s. At 330 kB/s: ≈. At 700 kB/s (2×): the ratio.
   const near = liveVerdict({ ...base, busyUs: 1_000_000, rwndLimitedUs: 100_000, bytesAcked: 330_000, sndWnd: 574 })!;
-  assert.match(near.message, /330000 B\/s ≈ window\/RTT 345783 B\/s/);
+  assert.match(near.message, /330000 B\/s while sending ≈ window\/RTT 345783 B\/s/);
   const far = liveVerdict({ ...base, busyUs: 1_000_000, rwndLimitedUs: 100_000, bytesAcked: 700_000, sndWnd: 574 })!;
   assert.doesNotMatch(far.message, /≈/);
-  assert.match(far.message, /700000 B\/s = 2\.02 × window\/RTT 345783 B\/s/);
+  assert.match(far.message, /700000 B\/s while sending = 2\.02 × window\/RTT 345783 B\/s/);
 });
 
 test("a zero peer window: the receiving application is not reading, and its socket here is named", () => {
@@ -68,4 +75,21 @@ test("ETA of a receiving socket comes from the direction that moves data, not it
   const v = liveVerdict({ ...base, bytesReceived: 1_000_000, bytesAcked: 100, busyUs: 1000, rcvWnd: 65536, rcvMss: 1448, sndWnd: 65536 }, 2_000_000)!;
   assert.ok(Math.abs(v.eta!.at_rate_s! - 2) < 0.01, String(v.eta!.at_rate_s));
   assert.equal(v.inputs.eta_direction, "receiving");
+});
+
+test("live verdicts carry the capture policy's shape: rule conditions, secondary, confidence, margin", () => {
+  // rwnd-limited 50 % of the interval, idle 30 %: the window first, the application second.
+  const v = liveVerdict({ ...base, busyUs: 700_000, rwndLimitedUs: 500_000, bytesAcked: 100_000, sndWnd: 8000, rttUs: 20_000 })!;
+  assert.equal(v.kind, "receiver_window_limited");
+  assert.equal(v.rule.id, "rwnd_share");
+  assert.ok(v.rule.conditions.every((k) => k.holds && k.threshold_name !== null));
+  assert.equal(v.secondary?.kind, "application_limited");
+  assert.match(v.message, /then the application \(30%/);
+  assert.ok(v.confidence > 0.5 && v.confidence <= 1);
+  assert.ok(v.margin !== null);
+  // Near a threshold: rwnd 26 % of the interval against 25 % — a close call, said so.
+  const close = liveVerdict({ ...base, busyUs: 1_000_000, rwndLimitedUs: 260_000, bytesAcked: 100_000, sndWnd: 8000, rttUs: 20_000 })!;
+  assert.equal(close.kind, "receiver_window_limited");
+  assert.ok(close.confidence < 0.6, String(close.confidence));
+  assert.match(close.message, /close call/);
 });

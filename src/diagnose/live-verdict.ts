@@ -1,16 +1,16 @@
 /**
  * @module diagnose/live-verdict
- * Policy for `tcpwin watch`: from the change of one connection's tcp_info over one interval, what
- * limits it right now. Pure; speaks the same verdict kinds as capture analysis (diagnose/kinds).
- *
- * The kernel's chrono accounting (tcp_chrono_start/stop, net/ipv4/tcp_output.c) splits the time a
- * socket has data to send into busy (sending), rwnd-limited (peer's window full) and
- * sndbuf-limited (our send buffer empty of room) — `busy_time` includes the other two. We use the
- * deltas of those counters, in µs, exactly as the kernel measured them; shares are of busy time.
+ * `tcpwin watch`'s verdict: from the change of one connection's tcp_info over one interval, what
+ * limits it right now — decided by the engine (diagnose/engine) on the live policy
+ * (diagnose/live-policy) with the capture policy's thresholds, so a verdict carries the same
+ * `rule` (every condition with its value), `secondary`, `confidence` and `margin`. Pure.
  */
 import type { VerdictKind } from "./kinds.js";
 import { peerHereText, type PeerHere } from "./live-flags.js";
 import { predictTransfer } from "../model/index.js";
+import { classify, confidenceOf, marginOf, ruleOf, secondaryOf, thresholdsWith } from "./engine.js";
+import { LIVE_POLICY, type LiveMeasures } from "./live-policy.js";
+import type { Margin, Secondary, VerdictRule } from "./types.js";
 
 /** One connection's change between two samples; counters are deltas, the rest as last sampled. */
 export interface LiveDelta {
@@ -31,6 +31,8 @@ export interface LiveDelta {
   /** Our receive buffer (sk_rcvbuf, ss rb). */
   rb?: number | undefined;
   rttUs?: number | undefined;
+  /** tcpi_min_rtt: with rttUs, a standing queue. */
+  minRttUs?: number | undefined;
   cwnd?: number | undefined;
   unacked?: number | undefined;
   /** "addr:port" of the peer, for messages. */
@@ -42,24 +44,15 @@ export interface LiveDelta {
 export interface LiveVerdict {
   kind: VerdictKind;
   message: string;
+  rule: VerdictRule;
+  secondary: Secondary | null;
+  confidence: number;
+  margin: Margin | null;
+  measures: LiveMeasures;
   inputs: Record<string, number | string>;
   /** With a size: how long it takes at the rate just measured, and what the window alone allows. */
   eta?: { size_bytes: number; at_rate_s?: number; window_model_s?: number };
 }
-
-/** Thresholds, as data (STYLE: severity is policy, not code). */
-export const LIVE_POLICY = {
-  /** A share of busy time ≥ this names the limit. */
-  limitedShare: 0.5,
-  /** Busy less than this share of the interval while data moved: the application is not writing. */
-  appLimitedBusyShare: 0.5,
-  /** Retransmitted / sent segments at or above this: loss. */
-  lossShare: 0.01,
-  /** With a peer window ≤ 2 × MSS, this much rwnd-limited time already names it. */
-  tinyWindowShare: 0.2,
-  /** Throughput at or above this share of snd_wnd / RTT: the window is the bound. */
-  windowRateShare: 0.7,
-} as const;
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
@@ -73,15 +66,51 @@ export function compareText(a: number, aText: string, b: number, bLabel: string,
 }
 
 
+/** The interval's numbers the live policy compares (null where tcp_info did not carry the input). */
+export function liveMeasures(d: LiveDelta): LiveMeasures {
+  const busy = Math.min(d.busyUs ?? 0, d.intervalUs);
+  const iv = d.intervalUs > 0 ? d.intervalUs : 1;
+  const acked = d.bytesAcked ?? 0;
+  const received = d.bytesReceived ?? 0;
+  const rwnd = Math.min(d.rwndLimitedUs ?? 0, busy);
+  const sndbuf = Math.min(d.sndbufLimitedUs ?? 0, busy - rwnd);
+  const segs = d.dataSegsOut ?? 0;
+  const busyRate = busy > 0 ? acked / (busy / 1e6) : 0;
+  const windowRate = d.sndWnd && d.rttUs ? d.sndWnd / (d.rttUs / 1e6) : null;
+  const queueUs = d.rttUs !== undefined && d.minRttUs !== undefined && d.minRttUs > 0 ? Math.max(0, d.rttUs - d.minRttUs) : null;
+  return {
+    interval_s: d.intervalUs / 1e6,
+    bytes_acked: acked,
+    bytes_received: received,
+    busy_share: busy / iv,
+    rwnd_share: d.busyUs !== undefined ? rwnd / iv : null,
+    sndbuf_share: d.busyUs !== undefined ? sndbuf / iv : null,
+    sending_share: Math.max(0, busy - rwnd - sndbuf) / iv,
+    app_share: acked > 0 ? 1 - busy / iv : null,
+    // Nothing sent and nothing retransmitted is no loss; retransmissions of an unknown count of segments, unknown.
+    loss_rate: segs > 0 ? (d.retransSegs ?? 0) / segs : (d.retransSegs ?? 0) > 0 ? null : 0,
+    retrans_segs: d.retransSegs ?? 0,
+    window_segments: d.sndWnd !== undefined && d.sndMss ? d.sndWnd / d.sndMss : null,
+    rcv_window_segments: d.rcvWnd !== undefined && d.rcvMss ? d.rcvWnd / d.rcvMss : null,
+    snd_wnd: d.sndWnd ?? null,
+    window_bound_ratio: windowRate !== null && busyRate > 0 ? windowRate / busyRate : null,
+    rtt_queue_ms: queueUs !== null ? queueUs / 1000 : null,
+    rtt_queue_ratio: queueUs !== null ? queueUs / d.minRttUs! : null,
+    receiving_only: received > 0 && acked === 0 ? 1 : 0,
+  };
+}
+
 /** The verdict for one interval, or undefined when nothing moved and nothing waited (idle). */
-export function liveVerdict(d: LiveDelta, sizeBytes?: number): LiveVerdict | undefined {
+export function liveVerdict(d: LiveDelta, sizeBytes?: number, thresholds?: Partial<Record<string, number>>): LiveVerdict | undefined {
   const busy = d.busyUs ?? 0;
   const acked = d.bytesAcked ?? 0;
   const received = d.bytesReceived ?? 0;
   if (busy <= 0 && acked <= 0 && received <= 0) return undefined;
-  const rwndShare = busy > 0 ? (d.rwndLimitedUs ?? 0) / busy : 0;
-  const sndbufShare = busy > 0 ? (d.sndbufLimitedUs ?? 0) / busy : 0;
-  const busyShare = d.intervalUs > 0 ? busy / d.intervalUs : 0;
+  const t = thresholdsWith(thresholds);
+  const m = liveMeasures(d);
+  const rule = classify(LIVE_POLICY, m, t);
+  const margin = marginOf(LIVE_POLICY, rule, m, t);
+  const secondary = secondaryOf(LIVE_POLICY, rule, m, t);
   const rate = d.intervalUs > 0 ? acked / (d.intervalUs / 1e6) : 0;
   const inputs: Record<string, number | string> = {
     interval_us: d.intervalUs,
@@ -94,57 +123,13 @@ export function liveVerdict(d: LiveDelta, sizeBytes?: number): LiveVerdict | und
   if (d.sndWnd !== undefined) inputs.snd_wnd = d.sndWnd;
   if (d.sndMss !== undefined) inputs.snd_mss = d.sndMss;
   if (d.rttUs !== undefined) inputs.rtt_us = d.rttUs;
-
-  let kind: VerdictKind;
-  let message: string;
-  const segs = d.dataSegsOut ?? 0;
-  const lossShare = segs > 0 ? (d.retransSegs ?? 0) / segs : 0;
-  // The window bound: at most snd_wnd bytes per RTT. Throughput near it while busy is window-bound
-  // even when the kernel's rwnd_limited share is modest (loopback ACKs return almost at once).
   const windowRate = d.sndWnd && d.rttUs ? d.sndWnd / (d.rttUs / 1e6) : undefined;
-  const tinyWindow = d.sndWnd !== undefined && d.sndMss !== undefined && d.sndMss > 0 && d.sndWnd <= 2 * d.sndMss;
-  const atWindowRate = windowRate !== undefined && rate > 0 && rate >= LIVE_POLICY.windowRateShare * windowRate;
   if (windowRate !== undefined) inputs.window_rate_per_s = Math.round(windowRate);
-  if (busy > 0 && (rwndShare >= LIVE_POLICY.limitedShare || (tinyWindow && (rwndShare >= LIVE_POLICY.tinyWindowShare || atWindowRate)))) {
-    kind = "receiver_window_limited";
-    const bound = atWindowRate && windowRate !== undefined ? `; ${compareText(rate, `${Math.round(rate)} B/s`, windowRate, "window/RTT", `${Math.round(windowRate)} B/s`)}` : "";
-    if (d.sndWnd === 0) {
-      // Zero is not a small window: the receiver's buffer is full because its application does not read.
-      message = `peer ${d.peer} advertises a zero window: its application is not reading (receive buffer full); limited by it ${pct(rwndShare)} of the time sending${peerHereText(d.peerHere)}`;
-    } else {
-      const wnd = d.sndWnd !== undefined ? `${d.sndWnd} B` : "unknown";
-      const small = d.sndWnd !== undefined && d.sndMss ? ` (${(d.sndWnd / d.sndMss).toFixed(1)} × MSS ${d.sndMss})` : "";
-      message = `peer ${d.peer} advertises a ${wnd} window${small}: limited by it ${pct(rwndShare)} of the time sending${bound}`;
-    }
-  } else if (busy > 0 && sndbufShare >= LIVE_POLICY.limitedShare) {
-    kind = "sender_buffer_limited";
-    message = `our send buffer is full ${pct(sndbufShare)} of the time sending to ${d.peer}: raise SO_SNDBUF (or stop setting it)`;
-  } else if (lossShare >= LIVE_POLICY.lossShare) {
-    kind = "loss_limited";
-    inputs.retrans_segs = d.retransSegs ?? 0;
-    message = `${d.retransSegs} of ${segs} segments to ${d.peer} retransmitted (${(lossShare * 100).toFixed(1)}%)`;
-  } else if (acked > 0 && busyShare < LIVE_POLICY.appLimitedBusyShare) {
-    kind = "application_limited";
-    message = `data to ${d.peer} waited in no queue: the sender was busy only ${pct(busyShare)} of the interval (the application writes slower than TCP could send)`;
-  } else if (d.cwnd !== undefined && d.unacked !== undefined && d.cwnd > 0 && d.unacked >= d.cwnd) {
-    kind = "congestion_limited";
-    message = `congestion window full (${d.unacked}/${d.cwnd} segments in flight) to ${d.peer}`;
-  } else if (received > 0 && acked === 0 && d.rcvWnd !== undefined && d.rcvMss && d.rcvWnd <= 2 * d.rcvMss) {
-    // The receiving end of a small-window transfer: this side's buffer is the cause.
-    kind = "receiver_window_limited";
-    inputs.rcv_wnd = d.rcvWnd;
-    inputs.rcv_mss = d.rcvMss;
-    if (d.rb !== undefined) inputs.rb = d.rb;
-    message = `we advertise only ${d.rcvWnd} B (${(d.rcvWnd / d.rcvMss).toFixed(1)} × MSS ${d.rcvMss})${d.rb !== undefined ? ` from rb ${d.rb}` : ""}: ${d.peer} can send at most that per round trip`;
-  } else if (received > 0 && acked === 0) {
-    // Only receiving: the sender's side is where limits show.
-    kind = "healthy";
-    message = `receiving from ${d.peer}`;
-  } else {
-    kind = "healthy";
-    message = `no limit dominated: busy ${pct(busyShare)} of the interval, rwnd ${pct(rwndShare)}, sndbuf ${pct(sndbufShare)} of it`;
-  }
-  const v: LiveVerdict = { kind, message, inputs };
+  const kind = rule.kind;
+  let message = liveMessage(rule.id, d, m, windowRate);
+  if (secondary) message += `; then ${secondary.label} (${pct(secondary.share)} of the interval)`;
+  if (margin && margin.relative < t.close_margin) message += ` — close call: ${margin.text}`;
+  const v: LiveVerdict = { kind, message, rule: ruleOf(rule, m, t), secondary, confidence: confidenceOf(margin), margin, measures: m, inputs };
   if (sizeBytes !== undefined && sizeBytes > 0) {
     // The direction that moves data: a receiving socket also sends a little (ACK-sized replies,
     // a control channel), and that idle direction's rate would give a meaningless ETA.
@@ -161,4 +146,39 @@ export function liveVerdict(d: LiveDelta, sizeBytes?: number): LiveVerdict | und
     v.eta = eta;
   }
   return v;
+}
+
+function liveMessage(id: string, d: LiveDelta, m: LiveMeasures, windowRate: number | undefined): string {
+  const rwnd = pct(m.rwnd_share ?? 0);
+  switch (id) {
+    case "zero_window":
+      // Zero is not a small window: the receiver's buffer is full because its application does not read.
+      return `peer ${d.peer} advertises a zero window: its application is not reading (receive buffer full); limited by it ${rwnd} of the interval${peerHereText(d.peerHere)}`;
+    case "tiny_window":
+    case "tiny_window_rate":
+    case "rwnd_share": {
+      const wnd = d.sndWnd !== undefined ? `${d.sndWnd} B` : "unknown";
+      const small = d.sndWnd !== undefined && d.sndMss ? ` (${(d.sndWnd / d.sndMss).toFixed(1)} × MSS ${d.sndMss})` : "";
+      // The rate while busy, as the rule compared it (idle time is not the window's).
+      const busyRate = m.busy_share > 0 ? m.bytes_acked / (m.busy_share * m.interval_s) : 0;
+      const bound = windowRate !== undefined && busyRate > 0 ? `; ${compareText(busyRate, `${Math.round(busyRate)} B/s while sending`, windowRate, "window/RTT", `${Math.round(windowRate)} B/s`)}` : "";
+      return `peer ${d.peer} advertises a ${wnd} window${small}: limited by it ${rwnd} of the interval${bound}`;
+    }
+    case "receiving_small_window":
+      return `we advertise only ${d.rcvWnd} B (${(d.rcvWnd! / d.rcvMss!).toFixed(1)} × MSS ${d.rcvMss})${d.rb !== undefined ? ` from rb ${d.rb}` : ""}: ${d.peer} can send at most that per round trip`;
+    case "receiving":
+      return `receiving from ${d.peer}`;
+    case "sndbuf_share":
+      return `our send buffer is full ${pct(m.sndbuf_share ?? 0)} of the interval sending to ${d.peer}: raise SO_SNDBUF (or stop setting it)`;
+    case "loss":
+      return `${d.retransSegs} of ${d.dataSegsOut} segments to ${d.peer} retransmitted (${((m.loss_rate ?? 0) * 100).toFixed(1)}%)`;
+    case "bottleneck":
+      return `the path's rate is the limit: RTT ${((d.rttUs ?? 0) / 1000).toFixed(2)} ms against a minimum of ${((d.minRttUs ?? 0) / 1000).toFixed(2)} ms (a standing queue of ${(m.rtt_queue_ms ?? 0).toFixed(2)} ms) while sending ${pct(m.sending_share)} of the interval to ${d.peer}`;
+    case "cwnd_retrans":
+      return `congestion window (${d.unacked ?? "?"}/${d.cwnd ?? "?"} segments in flight) after ${d.retransSegs} retransmission(s) to ${d.peer}`;
+    case "app_share":
+      return `data to ${d.peer} waited in no queue: the sender was busy only ${pct(m.busy_share)} of the interval (the application writes slower than TCP could send)`;
+    default:
+      return `no limit dominated: busy ${pct(m.busy_share)} of the interval, rwnd ${rwnd}, sndbuf ${pct(m.sndbuf_share ?? 0)} of it`;
+  }
 }

@@ -62,6 +62,12 @@ export interface Measures {
   /** Smallest ACK RTT sample, ms, and how far the median sits above it (a standing queue). */
   rtt_min_ms: number | null;
   rtt_queue_ms: number | null;
+  /**
+   * rtt_queue_ms / rtt_min_ms: the standing queue against the path's own RTT. A bottleneck link
+   * queues a large part of an RTT or more (the corpus: 1.2× at 20 Mbit/5 ms, 2.5× at 100 Mbit/
+   * 1.66 ms); slow start's own bursts through an unlimited path, about a quarter (0.27 at 5 ms).
+   */
+  rtt_queue_ratio: number | null;
   /** Round trips the transfer lasted (transfer_s / RTT). */
   round_trips: number | null;
   /**
@@ -150,6 +156,7 @@ function rttMeasures(d: DirectionEvidence, rtt_ms: number | null, transfer_s: nu
   return {
     rtt_min_ms: r ? r.min : null,
     rtt_queue_ms: r ? Math.max(0, r.median - r.min) : null,
+    rtt_queue_ratio: r && r.min > 0 ? Math.max(0, r.median - r.min) / r.min : null,
     round_trips: rtt_ms !== null && rtt_ms > 0 && transfer_s !== null ? (transfer_s * 1000) / rtt_ms : null,
   };
 }

@@ -48,8 +48,10 @@ export const THRESHOLDS = {
   sndbuf_bound_factor: 2,
   /** Congestion: some loss or duplicate ACKs are needed to blame the congestion window … */
   cwnd_min_congestion_signals: 1,
-  /** … or a standing queue: median RTT this many ms above the smallest (a bottleneck link). */
+  /** … or a standing queue: median RTT this many ms above the smallest (a bottleneck link) … */
   queue_ms: 1,
+  /** … and that queue at least this share of the smallest RTT (not slow start's own bursts). */
+  queue_ratio: 0.5,
   /** A sender that could not keep up names the verdict only when it held this much of busy time. */
   sender_share: 0.5,
   /** Model cross-check: measured / predicted within [1/x, x] is consistent with the claim … */
@@ -58,30 +60,61 @@ export const THRESHOLDS = {
   model_close_factor: 1.25,
   /** A deciding number within this relative distance of its threshold makes a close call. */
   close_margin: 0.1,
+  /** Live (watch): with a window of ≤ tiny_window_segments, this rwnd-limited share names it … */
+  live_tiny_window_share: 0.2,
+  /** … as does a rate while busy within this factor of window / RTT (1 / 0.7). */
+  live_window_rate_factor: 1.43,
 } as const;
 
 export type Thresholds = { -readonly [K in keyof typeof THRESHOLDS]: number };
 
 export type Op = "≥" | "≤" | "<" | "=";
 
-export interface Condition {
-  measure: keyof Measures;
+/**
+ * The policy engine (diagnose/engine) is generic over the measures it reads: capture analysis
+ * decides on `Measures` (diagnose/measures), live sampling on `LiveMeasures`
+ * (diagnose/live-measures); both with these rule shapes and these THRESHOLDS.
+ */
+export type MeasureValues<K extends string> = { readonly [P in K]: number | string | null };
+
+export interface Condition<K extends string = keyof Measures> {
+  measure: K;
   op: Op;
   /** A key of THRESHOLDS, or a constant. */
   threshold: keyof Thresholds | number;
 }
 
-export interface Rule {
+export interface Rule<K extends string = keyof Measures> {
   /** Stable id, shown in JSON as verdict.rule.id. */
   id: string;
   kind: VerdictKind;
   /** Every condition the rule checks. */
-  conditions: readonly Condition[];
+  conditions: readonly Condition<K>[];
   /** For limit rules: the measure (a share of busy time) the rule's limit cost. */
-  cost: keyof Measures | null;
+  cost: K | null;
+  /**
+   * A gate tried after the ranking, deciding only when the ranking named another kind (a window
+   * of ≤ 2 segments the sender filled: receiver-limited even when another share is larger).
+   */
+  late?: boolean;
+}
+
+/** One policy: gates in order, limits ranked by cost, the rule when nothing holds, and the shares. */
+export interface Policy<K extends string> {
+  gates: readonly Rule<K>[];
+  limits: readonly Rule<K>[];
+  none: Rule<K>;
+  /**
+   * Every share of busy time and the kind it stands for, for `secondary` and the healthy claim.
+   * `distinct`: named as secondary even beside a verdict of the same kind (waiting for the peer's
+   * replies is not the sender's own application, though both are application_limited).
+   */
+  shares: ReadonlyArray<{ measure: K; kind: VerdictKind; label: string; distinct?: boolean }>;
 }
 
 const c = (measure: keyof Measures, op: Op, threshold: keyof Thresholds | number): Condition => ({ measure, op, threshold });
+/** A condition on any policy's measures (live-policy uses it). */
+export const cond = <K extends string>(measure: K, op: Op, threshold: keyof Thresholds | number): Condition<K> => ({ measure, op, threshold });
 
 /** Decide outright, in order. */
 export const GATES: readonly Rule[] = [
@@ -94,6 +127,7 @@ export const GATES: readonly Rule[] = [
     kind: "receiver_window_limited",
     conditions: [c("rwnd_max_segments", "≤", "tiny_window_segments"), c("window_full_count", "≥", 1)],
     cost: "rwnd_share",
+    late: true,
   },
 ];
 
@@ -127,7 +161,12 @@ export const LIMITS: readonly Rule[] = [
   {
     id: "bottleneck",
     kind: "congestion_limited",
-    conditions: [c("cwnd_share", "≥", "material_share"), c("rtt_queue_ms", "≥", "queue_ms"), c("loss_rate", "<", "loss_rate")],
+    conditions: [
+      c("cwnd_share", "≥", "material_share"),
+      c("rtt_queue_ms", "≥", "queue_ms"),
+      c("rtt_queue_ratio", "≥", "queue_ratio"),
+      c("loss_rate", "<", "loss_rate"),
+    ],
     cost: "cwnd_share",
   },
   {
@@ -152,20 +191,23 @@ export const RULES: readonly Rule[] = [...GATES, ...LIMITS, NO_LIMIT];
  * it stands for. cwnd_share is named by whichever cwnd rule (loss, sndbuf, bottleneck,
  * congestion) holds, else congestion.
  */
-export const SHARES: ReadonlyArray<{ measure: keyof Measures; kind: VerdictKind; label: string }> = [
+export const SHARES: Policy<keyof Measures>["shares"] = [
   { measure: "rwnd_share", kind: "receiver_window_limited", label: "the receiver's window" },
   { measure: "cwnd_share", kind: "congestion_limited", label: "the congestion window" },
   { measure: "app_own_share", kind: "application_limited", label: "the application" },
-  { measure: "peer_wait_share", kind: "application_limited", label: "waiting for the peer's replies" },
+  { measure: "peer_wait_share", kind: "application_limited", label: "waiting for the peer's replies", distinct: true },
   { measure: "sender_share", kind: "sender_limited", label: "the sender's CPU" },
 ];
 
-export function thresholdValue(cond: Condition, t: Thresholds): number {
+/** The capture policy (tcpwin analyze). */
+export const CAPTURE_POLICY: Policy<keyof Measures> = { gates: GATES, limits: LIMITS, none: NO_LIMIT, shares: SHARES };
+
+export function thresholdValue<K extends string>(cond: Condition<K>, t: Thresholds): number {
   return typeof cond.threshold === "number" ? cond.threshold : t[cond.threshold];
 }
 
 /** A condition on a measure that is unknown (null) does not hold. */
-export function holds(cond: Condition, m: Measures, t: Thresholds): boolean {
+export function holds<K extends string>(cond: Condition<K>, m: MeasureValues<K>, t: Thresholds): boolean {
   const v = m[cond.measure];
   if (typeof v !== "number" || !Number.isFinite(v)) return false;
   const x = thresholdValue(cond, t);
@@ -181,4 +223,4 @@ export function holds(cond: Condition, m: Measures, t: Thresholds): boolean {
   }
 }
 
-export const ruleHolds = (r: Rule, m: Measures, t: Thresholds): boolean => r.conditions.every((k) => holds(k, m, t));
+export const ruleHolds = <K extends string>(r: Rule<K>, m: MeasureValues<K>, t: Thresholds): boolean => r.conditions.every((k) => holds(k, m, t));

@@ -58,8 +58,9 @@ export interface OtherDirection {
   rule: string;
 }
 
+/** Measure names are the policy's: capture `Measures` keys for analyze, `LiveMeasures` keys for watch. */
 export interface ConditionResult {
-  measure: keyof Measures;
+  measure: string;
   value: number | null;
   op: string;
   threshold_name: string | null;
@@ -70,7 +71,7 @@ export interface ConditionResult {
 export interface VerdictRule {
   id: string;
   /** The rule's deciding measure (its cost for a limit rule, else its first condition) … */
-  measure: keyof Measures;
+  measure: string;
   value: number | null;
   threshold_name: string | null;
   threshold: number | null;
@@ -82,14 +83,14 @@ export interface VerdictRule {
 /** The runner-up limit, when it held a material share too. */
 export interface Secondary {
   kind: VerdictKind;
-  measure: keyof Measures;
+  measure: string;
   share: number;
   label: string;
 }
 
 /** Which number would have to move how far to change the verdict's kind. */
 export interface Margin {
-  measure: keyof Measures | "lead";
+  measure: string;
   value: number;
   threshold: number;
   /** |value − threshold| / threshold (for the lead: (first − second) / first). */

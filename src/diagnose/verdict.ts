@@ -11,8 +11,9 @@ import { crossCheck } from "./cross-check.js";
 import { durationText, endpointText, percentText } from "./text.js";
 import { makeFix } from "./fix.js";
 import { dominantDirection, measure, type DirectionKey, type Measures } from "./measures.js";
-import { GATES, LIMITS, NO_LIMIT, SHARES, holds, ruleHolds, thresholdValue, THRESHOLDS, type Rule, type Thresholds } from "./policy.js";
-import type { DiagnoseOptions, Margin, ModelCheck, Secondary, Verdict, VerdictRule } from "./types.js";
+import { CAPTURE_POLICY, SHARES, type Rule } from "./policy.js";
+import { classify, confidenceOf, marginOf, num as numOf, ruleOf, secondaryOf, thresholdsWith } from "./engine.js";
+import type { DiagnoseOptions, Margin, ModelCheck, Verdict } from "./types.js";
 
 export const VERDICT_TITLES: Record<VerdictKind, string> = {
   receiver_window_limited: "receiver window limited",
@@ -38,127 +39,18 @@ export function verdictTitle(kind: VerdictKind, ruleId: string): string {
   return RULE_TITLES[ruleId] ?? VERDICT_TITLES[kind];
 }
 
-export function thresholdsWith(over?: Partial<Record<string, number>>): Thresholds {
-  const t: Thresholds = { ...THRESHOLDS };
-  if (over) for (const [k, v] of Object.entries(over)) if (k in t && typeof v === "number") (t as Record<string, number>)[k] = v;
-  return t;
-}
+const num = (m: Measures, k: keyof Measures): number => numOf(m, k);
 
-const num = (m: Measures, k: keyof Measures): number => {
-  const v = m[k];
-  return typeof v === "number" && Number.isFinite(v) ? v : 0;
-};
-
-/** The deciding rule: the first gate that holds, else the costliest limit that holds, else no_limit. */
-export function classify(m: Measures, t: Thresholds): Rule {
-  // tiny_window decides only when the ranking names another kind (the incident: rwnd_share first).
-  for (const r of GATES) if (r.id !== "tiny_window" && ruleHolds(r, m, t)) return r;
-  let best: Rule | null = null;
-  for (const r of LIMITS) if (ruleHolds(r, m, t) && (best === null || num(m, r.cost!) > num(m, best.cost!))) best = r;
-  const tiny = GATES.find((r) => r.id === "tiny_window")!;
-  if (best?.kind !== tiny.kind && ruleHolds(tiny, m, t)) return tiny;
-  return best ?? NO_LIMIT;
-}
-
-/** The runner-up share of busy time, of another kind than the verdict's, when ≥ secondary_share. */
-export function secondaryOf(rule: Rule, m: Measures, t: Thresholds): Secondary | null {
-  if (rule.kind === "inconclusive" || rule.kind === "healthy") return null; // healthy lists every share in its claim
-  let out: Secondary | null = null;
-  for (const s of SHARES) {
-    if (s.measure === rule.cost) continue;
-    const share = num(m, s.measure);
-    if (share < t.secondary_share || (out !== null && share <= out.share)) continue;
-    let kind = s.kind;
-    if (s.measure === "cwnd_share") kind = LIMITS.find((r) => r.cost === "cwnd_share" && r.conditions.slice(1).every((k) => holds(k, m, t)))?.kind ?? kind;
-    if (kind === rule.kind && s.measure !== "peer_wait_share") continue;
-    out = { kind, measure: s.measure, share: Math.round(share * 1000) / 1000, label: s.label };
-  }
-  return out;
-}
-
-const rel = (v: number, x: number) => (x === 0 ? (v === 0 ? 0 : 1) : Math.abs(v - x) / Math.abs(x));
-
-/**
- * The number nearest to changing the kind: for the deciding rule, its condition nearest its
- * threshold and its lead over the next limit that held; for no_limit, the failing condition of
- * any limit rule nearest to holding (the other conditions of that rule holding).
- */
-export function marginOf(rule: Rule, m: Measures, t: Thresholds): Margin | null {
-  let best: Margin | null = null;
-  const consider = (mg: Margin) => {
-    if (best === null || mg.relative < best.relative) best = mg;
-  };
-  const condMargin = (r: Rule) => {
-    for (const k of r.conditions) {
-      const v = m[k.measure];
-      if (typeof v !== "number" || !Number.isFinite(v) || k.op === "=") continue;
-      const x = thresholdValue(k, t);
-      consider({ measure: k.measure, value: round3(v), threshold: x, relative: round3(rel(v, x)), text: `${k.measure} ${fmt(v)} against ${k.op} ${fmt(x)} (${r.id})` });
-    }
-  };
-  if (rule === NO_LIMIT) {
-    for (const r of LIMITS) {
-      const failing = r.conditions.filter((k) => !holds(k, m, t));
-      if (failing.length === 1) condMargin({ ...r, conditions: failing });
-    }
-    return best;
-  }
-  if (GATES.indexOf(rule) >= 0) return null; // decided outright: no threshold to be near
-  condMargin(rule);
-  if (rule.cost) {
-    const mine = num(m, rule.cost);
-    let second = 0;
-    for (const r of LIMITS) if (r !== rule && r.kind !== rule.kind && ruleHolds(r, m, t)) second = Math.max(second, num(m, r.cost!));
-    if (second > 0 && mine > 0) {
-      consider({ measure: "lead", value: round3(mine), threshold: round3(second), relative: round3((mine - second) / mine), text: `${rule.cost} ${fmt(mine)} leads the next limit by ${fmt(mine - second)}` });
-    }
-  }
-  return best;
-}
-
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
-
-function fmt(x: number): string {
-  return Math.abs(x) >= 100 ? String(Math.round(x)) : String(Math.round(x * 1000) / 1000);
-}
-
-/** 0.5 at a threshold, 1 at half a threshold away or more; times the capture's quality. */
-export function confidenceOf(rule: Rule, margin: Margin | null, m: Measures): number {
+/** The capture policy's verdict confidence: the engine's, times the share of the direction captured. */
+function captureConfidence(rule: Rule, margin: Margin | null, m: Measures): number {
   if (rule.id === "no_data") return 1;
-  let c = margin === null ? 1 : 0.5 + Math.min(0.5, margin.relative);
-  if (m.captured_share !== null && rule.kind !== "inconclusive") c *= Math.min(1, m.captured_share);
-  return Math.round(c * 100) / 100;
+  return confidenceOf(margin, m.captured_share !== null && rule.kind !== "inconclusive" ? m.captured_share : 1);
 }
 
 const ep = endpointText;
 const pct = percentText;
 const bytesText = (n: number) => formatBytes(n);
 const secText = (s: number) => durationText(s * 1000);
-
-function ruleOf(r: Rule, m: Measures, t: Thresholds): VerdictRule {
-  const conditions = r.conditions.map((k) => {
-    const v = m[k.measure];
-    return {
-      measure: k.measure,
-      value: typeof v === "number" ? v : null,
-      op: k.op,
-      threshold_name: typeof k.threshold === "string" ? k.threshold : null,
-      threshold: thresholdValue(k, t),
-      holds: holds(k, m, t),
-    };
-  });
-  const lead = conditions.find((k) => k.measure === r.cost) ?? conditions[0];
-  const cost = r.cost ? m[r.cost] : null;
-  return {
-    id: r.id,
-    measure: r.cost ?? lead?.measure ?? "bytes",
-    value: lead ? lead.value : typeof cost === "number" ? cost : null,
-    threshold_name: lead ? lead.threshold_name : null,
-    threshold: lead ? lead.threshold : null,
-    op: lead ? lead.op : "≥",
-    conditions,
-  };
-}
 
 function badnessOf(kind: VerdictKind, m: Measures): number {
   const clamp = (x: number | null) => (x === null || !Number.isFinite(x) ? 0 : Math.max(0, Math.min(1, x)));
@@ -247,7 +139,7 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
   const key: DirectionKey = dominantDirection(conn);
   const d = conn[key];
   const m = measure(conn, key);
-  const rule = classify(m, t);
+  const rule = classify(CAPTURE_POLICY, m, t);
   const kind = rule.kind;
   const notes: string[] = [];
 
@@ -273,9 +165,9 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
   }
 
   const mc = crossCheck(kind, m, t);
-  const secondary = secondaryOf(rule, m, t);
-  const margin = kind === "inconclusive" ? null : marginOf(rule, m, t);
-  const confidence = confidenceOf(rule, margin, m);
+  const secondary = secondaryOf(CAPTURE_POLICY, rule, m, t);
+  const margin = kind === "inconclusive" ? null : marginOf(CAPTURE_POLICY, rule, m, t);
+  const confidence = captureConfidence(rule, margin, m);
   if (margin && margin.relative < t.close_margin) notes.push(`close call: ${margin.text}; a small change would give another verdict`);
   if (opts.deadlineSec !== undefined && m.transfer_s !== null) {
     const met = m.transfer_s <= opts.deadlineSec;
@@ -304,7 +196,7 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
   let other: Verdict["other"] = null;
   if (conn[otherKey].bytes > 0) {
     const om = measure(conn, otherKey);
-    const or = classify(om, t);
+    const or = classify(CAPTURE_POLICY, om, t);
     other = { direction: otherKey, sender: conn[otherKey].sender, bytes: om.bytes, kind: or.kind, rule: or.id };
     notes.push(
       `the other direction (${ep(conn[otherKey].sender)} → ${ep(conn[otherKey].receiver)}) carried ${bytesText(om.bytes)}` +

@@ -118,6 +118,7 @@ export function watchRows(prev: Sample, cur: Sample, now: Date, sizeBytes?: numb
         rcvMss: i.rcv_mss,
         rb: s.skmem?.rcvbuf,
         rttUs: i.rtt,
+        minRttUs: i.min_rtt,
         cwnd: i.snd_cwnd,
         unacked: i.unacked,
         peer,

@@ -61,11 +61,12 @@ test("iperf3 -w 4K through a veth: receiver_window_limited", { skip: skip ?? fal
   assert.ok(d.verdict.model, "model cross-check present");
 });
 
-test("iperf3 with default buffers through a veth: not receiver_window_limited", { skip: skip ?? false }, async () => {
+test("iperf3 with default buffers through a veth: healthy", { skip: skip ?? false }, async () => {
   const d = dataConnection((await transfer(["-n", "20M"])).list);
   // tcpdump may drop packets at veth speed; the verdict only needs most of the transfer.
   assert.ok(d.evidence.c2s.bytes >= 10 * 1000 * 1000, `data direction carried ${d.evidence.c2s.bytes} B`);
-  assert.notEqual(d.verdict.kind, "receiver_window_limited", describe(d));
+  // Nothing limits it but this machine's CPU (and tcpdump's): healthy, not a window kind.
+  assert.equal(d.verdict.kind, "healthy", describe(d));
 });
 
 test("the bundled capture: receiver_window_limited at one MSS, the model agrees", () => {

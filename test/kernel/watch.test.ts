@@ -10,6 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { runCli } from "../cli/run-cli.js";
 import { renderWatchTable, type WatchRow } from "../../src/report/watch.js";
+import { liveVerdict } from "../../src/diagnose/live-verdict.js";
 
 const python = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "pass"], { stdio: "ignore", timeout: 30_000, killSignal: "SIGKILL" }).status === 0);
 const skip = !python ? "python3 is not installed" : process.platform !== "linux" ? "Linux only" : false;
@@ -65,7 +66,8 @@ test("watch table: verdict under its connection, idle ones counted", () => {
   const id = (s: string) => s;
   const paint = { bold: id, dim: id, yellow: id, red: id, green: id };
   const row = (local: string, verdict: WatchRow["verdict"]): WatchRow => ({ ts: "", interval_s: 1, state: "ESTAB", local, peer: "10.0.0.7:9876", acked_per_s: 345000, busy_share: 1, rwnd_share: 0.7, sndbuf_share: 0, retrans: 0, snd_wnd: 574, snd_mss: 574, rtt_us: 1660, snd_cwnd: 10, verdict });
-  const text = renderWatchTable([row("10.0.0.1:5000", { kind: "receiver_window_limited", message: "peer 10.0.0.7:9876 advertises a 574 B window", inputs: {}, eta: { size_bytes: 2079208, at_rate_s: 6.03 } }), row("10.0.0.1:5001", null)], "header", paint, false);
+  const incident = liveVerdict({ intervalUs: 1e6, peer: "10.0.0.7:9876", busyUs: 1e6, rwndLimitedUs: 7e5, bytesAcked: 345_000, sndWnd: 574, sndMss: 574, rttUs: 1660 })!;
+  const text = renderWatchTable([row("10.0.0.1:5000", { ...incident, message: "peer 10.0.0.7:9876 advertises a 574 B window", eta: { size_bytes: 2079208, at_rate_s: 6.03 } }), row("10.0.0.1:5001", null)], "header", paint, false);
   assert.match(text, /10\.0\.0\.1:5000 +10\.0\.0\.7:9876 .*345\.0kB\/s +100% +70% +0%/);
   assert.match(text, /receiver_window_limited: peer 10\.0\.0\.7:9876 advertises a 574 B window — 2079208 B: 6\.03 s at this rate/);
   assert.match(text, /1 idle connection\(s\) not shown/);
