@@ -20,6 +20,13 @@ function wrap<T>(fn: (text: string) => T): (text: string) => T {
 
 export const sizeArg = wrap((t) => parseSize(t, "size"));
 export const durationArg = wrap((t) => parseDuration(t, "duration"));
+/** A duration that must be more than zero (an RTT, a deadline): `0`/`0s` would predict 0 ms. */
+export const positiveDurationArg = (what: string) =>
+  wrap((t) => {
+    const sec = parseDuration(t, "duration");
+    if (!(sec > 0)) throw new UsageError(`duration ${JSON.stringify(t)}: ${what} must be more than zero`, "duration", t);
+    return sec;
+  });
 export const bandwidthArg = wrap((t) => parseBandwidth(t, "rate"));
 export const intArg = (min: number, max: number) => wrap((t) => parseInteger(t, "value", min, max));
 export const mssArg = intArg(88, 65535);

@@ -6,7 +6,9 @@
  * by construction.
  */
 import { predictTransfer } from "./transfer.js";
-import { rcvbufToWindow, type RcvbufWindowInput } from "./linux-window.js";
+import { rcvbufToWindow, type KernelFamily, type RcvbufWindowInput } from "./linux-window.js";
+
+export const KERNEL_FAMILIES: readonly KernelFamily[] = ["pre-6.6", "6.6-6.9", "6.10+"];
 
 export interface DeadlineInput {
   sizeBytes: number;
@@ -16,6 +18,8 @@ export interface DeadlineInput {
   bandwidthBps?: number | undefined;
   /** Kernel rules for the SO_RCVBUF search (mss, family, rmem_max...). */
   kernel: Omit<RcvbufWindowInput, "requested">;
+  /** Also search the smallest SO_RCVBUF under each kernel family's rules (requiredRcvbufByFamily). */
+  allFamilies?: boolean;
 }
 
 export interface DeadlineAnswer {
@@ -30,8 +34,15 @@ export interface DeadlineAnswer {
   requiredRcvbuf?: number;
   /** The request exceeds rmem_max: needs a sysctl change or SO_RCVBUFFORCE. */
   requiredRcvbufExceedsRmemMax?: boolean;
+  /** The same search under each family's rules (with allFamilies); null where no request up to 1 GiB reaches it. */
+  requiredRcvbufByFamily?: Record<KernelFamily, number | null>;
   /** The throughput the deadline implies, bytes/s. */
   requiredThroughputBytesPerSec: number;
+  /**
+   * The deadline's bandwidth-delay product: that throughput × RTT, the bytes a steady transfer
+   * keeps in flight to meet it (before rounding to whole segments and paying for slow start).
+   */
+  requiredBdpBytes: number;
   /** Bandwidth × RTT when a bandwidth is given, bytes. */
   bdpBytes?: number;
 }
@@ -43,6 +54,7 @@ export function requiredForDeadline(input: DeadlineInput): DeadlineAnswer {
   const answer: DeadlineAnswer = {
     feasible: false,
     requiredThroughputBytesPerSec: deadlineSec > 0 ? sizeBytes / deadlineSec : Infinity,
+    requiredBdpBytes: deadlineSec > 0 ? (sizeBytes / deadlineSec) * rttSec : Infinity,
   };
   if (bandwidthBps !== undefined) answer.bdpBytes = Math.round((bandwidthBps / 8) * rttSec);
   const timeAt = (w: number) => predictTransfer({ sizeBytes, rttSec, segment, windowBytes: w, bandwidthBps }).predictedMs / 1000;
@@ -50,9 +62,15 @@ export function requiredForDeadline(input: DeadlineInput): DeadlineAnswer {
   // Smallest window in whole segments: binary search on a monotonic function.
   let hi = Math.ceil(MAX_WINDOW / segment);
   if (timeAt(hi * segment) > deadlineSec) {
+    const windowRounds = Math.ceil(sizeBytes / (hi * segment));
     answer.reason =
       `even the largest window gives ${(timeAt(hi * segment) * 1000).toFixed(1)} ms: ` +
-      (bandwidthBps !== undefined && sizeBytes / (bandwidthBps / 8) > deadlineSec ? "the bandwidth alone is too low" : "slow start and RTT alone exceed the deadline");
+      (bandwidthBps !== undefined && sizeBytes / (bandwidthBps / 8) > deadlineSec
+        ? "the bandwidth alone is too low"
+        : windowRounds * rttSec > deadlineSec
+          ? `TCP's largest window (about 1 GiB: ${hi} × ${segment} B) still needs ${windowRounds} round trips ` +
+            `(${(windowRounds * rttSec * 1000).toFixed(1)} ms) at this RTT`
+          : "slow start and RTT alone exceed the deadline");
     return answer;
   }
   let lo = 1;
@@ -66,19 +84,33 @@ export function requiredForDeadline(input: DeadlineInput): DeadlineAnswer {
   answer.requiredWindowBytes = windowBytes;
   answer.predictedMsAtRequired = timeAt(windowBytes) * 1000;
 
-  // Smallest SO_RCVBUF request whose steady window reaches it (search past rmem_max too, so we
-  // can say "needs rmem_max ≥ …" instead of giving up).
-  const steadyAt = (req: number) => rcvbufToWindow({ ...input.kernel, rmemMax: Number.MAX_SAFE_INTEGER, requested: req }).windowSteady;
-  let rlo = 0;
-  let rhi = 1 << 30;
-  if (steadyAt(rhi) >= windowBytes) {
-    while (rlo < rhi) {
-      const mid = Math.floor((rlo + rhi) / 2);
-      if (steadyAt(mid) >= windowBytes) rhi = mid;
-      else rlo = mid + 1;
-    }
-    answer.requiredRcvbuf = rlo;
-    answer.requiredRcvbufExceedsRmemMax = rlo > (input.kernel.rmemMax ?? Infinity);
+  const own = smallestRcvbuf(windowBytes, input.kernel);
+  if (own !== undefined) {
+    answer.requiredRcvbuf = own;
+    answer.requiredRcvbufExceedsRmemMax = own > (input.kernel.rmemMax ?? Infinity);
+  }
+  if (input.allFamilies) {
+    const by = {} as Record<KernelFamily, number | null>;
+    for (const family of KERNEL_FAMILIES) by[family] = family === input.kernel.family ? (own ?? null) : (smallestRcvbuf(windowBytes, { ...input.kernel, family }) ?? null);
+    answer.requiredRcvbufByFamily = by;
   }
   return answer;
+}
+
+/**
+ * Smallest SO_RCVBUF request whose steady window is at least `windowBytes` under `kernel`'s rules,
+ * searched past rmem_max too (so the answer can say "needs rmem_max ≥ …" instead of giving up);
+ * undefined when even 1 GiB does not reach it.
+ */
+export function smallestRcvbuf(windowBytes: number, kernel: Omit<RcvbufWindowInput, "requested">): number | undefined {
+  const steadyAt = (req: number) => rcvbufToWindow({ ...kernel, rmemMax: Number.MAX_SAFE_INTEGER, requested: req }).windowSteady;
+  let rlo = 0;
+  let rhi = 1 << 30;
+  if (steadyAt(rhi) < windowBytes) return undefined;
+  while (rlo < rhi) {
+    const mid = Math.floor((rlo + rhi) / 2);
+    if (steadyAt(mid) >= windowBytes) rhi = mid;
+    else rlo = mid + 1;
+  }
+  return rlo;
 }

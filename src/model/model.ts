@@ -6,7 +6,7 @@
  */
 import { kernelFamily, rcvbufToWindow, type KernelFamily, type KernelVersion, type RcvbufWindow } from "./linux-window.js";
 import { predictTransfer, type Bottleneck } from "./transfer.js";
-import { requiredForDeadline, type DeadlineAnswer } from "./inverse.js";
+import { KERNEL_FAMILIES, requiredForDeadline, type DeadlineAnswer } from "./inverse.js";
 import { formatBytes, formatMs, formatRate } from "./units.js";
 
 export interface ModelRequest {
@@ -68,10 +68,147 @@ export interface ModelResult {
   /** RocketMQ's serverSocketRcvBufSize / clientSocketRcvBufSize is passed to SO_RCVBUF as is. */
   required_rocketmq_socket_rcvbuf_size?: number | null;
   required_rcvbuf_exceeds_rmem_max?: boolean;
+  /** The smallest SO_RCVBUF for that window under each kernel family's rules (null: none up to 1 GiB). */
+  required_rcvbuf_by_family?: Record<KernelFamily, number | null>;
   required_throughput_bytes_per_sec?: number;
+  /** The deadline's bandwidth-delay product: required throughput × RTT, bytes. */
+  required_bdp_bytes?: number;
   bdp_bytes?: number;
   /** Lines a person can check by hand. */
   explanation: string[];
+}
+
+/** The inverse question alone: no current window, only what a deadline needs. */
+export interface InverseRequest {
+  sizeBytes: number;
+  rttSec: number;
+  mss: number;
+  deadlineSec: number;
+  bandwidthBps?: number | undefined;
+  kernel: KernelVersion;
+  kernelSource?: string;
+  timestamps?: boolean;
+  rmemMax?: number | undefined;
+  tcpRmem?: readonly [number, number, number] | undefined;
+}
+
+export interface InverseResult {
+  question: "inverse";
+  size_bytes: number;
+  rtt_ms: number;
+  mss: number;
+  segment_bytes: number;
+  timestamps: boolean;
+  bandwidth_bps?: number;
+  deadline_ms: number;
+  deadline_feasible: boolean;
+  /** Why no window meets the deadline, when none does. */
+  infeasible_reason?: string;
+  /** Smallest window (whole segments) meeting the deadline. */
+  required_window_bytes: number | null;
+  required_window_segments: number | null;
+  /** The model's time at that window. */
+  predicted_ms_at_required: number | null;
+  /** Smallest SO_RCVBUF on `kernel` (its family's rules). */
+  kernel: string;
+  kernel_family: KernelFamily;
+  required_rcvbuf: number | null;
+  /** RocketMQ's serverSocketRcvBufSize / clientSocketRcvBufSize is passed to SO_RCVBUF as is. */
+  required_rocketmq_socket_rcvbuf_size: number | null;
+  rmem_max?: number;
+  required_rcvbuf_exceeds_rmem_max: boolean;
+  required_rcvbuf_by_family: Record<KernelFamily, number | null>;
+  required_throughput_bytes_per_sec: number;
+  /** Required throughput × RTT: the bytes in flight a steady transfer needs. */
+  required_bdp_bytes: number;
+  /** Bandwidth × RTT when --bandwidth is given. */
+  bdp_bytes?: number;
+  explanation: string[];
+}
+
+/** `tcpwin model --deadline` without --window/--rcvbuf: the smallest window and SO_RCVBUF that meet it. */
+export function runInverse(req: InverseRequest): InverseResult {
+  const family = kernelFamily(req.kernel);
+  const timestamps = req.timestamps ?? false;
+  const segment = timestamps ? req.mss - 12 : req.mss;
+  const kernelText = `${req.kernel.major}.${req.kernel.minor}`;
+  const d = requiredForDeadline({
+    sizeBytes: req.sizeBytes,
+    rttSec: req.rttSec,
+    segment,
+    deadlineSec: req.deadlineSec,
+    bandwidthBps: req.bandwidthBps,
+    kernel: { mss: req.mss, timestamps, family, rmemMax: req.rmemMax, tcpRmem: req.tcpRmem },
+    allFamilies: true,
+  });
+  const deadlineMs = req.deadlineSec * 1000;
+  const byFamily = d.requiredRcvbufByFamily ?? { "pre-6.6": null, "6.6-6.9": null, "6.10+": null };
+  const result: InverseResult = {
+    question: "inverse",
+    size_bytes: req.sizeBytes,
+    rtt_ms: round3(req.rttSec * 1000),
+    mss: req.mss,
+    segment_bytes: segment,
+    timestamps,
+    ...(req.bandwidthBps !== undefined ? { bandwidth_bps: req.bandwidthBps } : {}),
+    deadline_ms: round3(deadlineMs),
+    deadline_feasible: d.feasible,
+    ...(d.reason !== undefined ? { infeasible_reason: d.reason } : {}),
+    required_window_bytes: d.requiredWindowBytes ?? null,
+    required_window_segments: d.requiredWindowBytes !== undefined ? d.requiredWindowBytes / segment : null,
+    predicted_ms_at_required: d.predictedMsAtRequired !== undefined ? round3(d.predictedMsAtRequired) : null,
+    kernel: kernelText,
+    kernel_family: family,
+    required_rcvbuf: d.requiredRcvbuf ?? null,
+    required_rocketmq_socket_rcvbuf_size: d.requiredRcvbuf ?? null,
+    ...(req.rmemMax !== undefined ? { rmem_max: req.rmemMax } : {}),
+    required_rcvbuf_exceeds_rmem_max: d.requiredRcvbufExceedsRmemMax ?? false,
+    required_rcvbuf_by_family: byFamily,
+    required_throughput_bytes_per_sec: Math.round(d.requiredThroughputBytesPerSec),
+    required_bdp_bytes: round3(d.requiredBdpBytes),
+    ...(d.bdpBytes !== undefined ? { bdp_bytes: d.bdpBytes } : {}),
+    explanation: [],
+  };
+
+  const e = result.explanation;
+  const rttMs = req.rttSec * 1000;
+  e.push(
+    `deadline ${formatMs(deadlineMs)} for ${req.sizeBytes} B: ≥ ${formatRate(d.requiredThroughputBytesPerSec)} sustained; ` +
+      `× RTT ${rttMs} ms = ${trimBytes(d.requiredBdpBytes)} B in flight (the deadline's bandwidth-delay product)`,
+  );
+  if (!d.feasible) {
+    e.push(`no receive window meets it: ${d.reason}`);
+    if (d.bdpBytes !== undefined) e.push(`bandwidth-delay product of the link: ${d.bdpBytes} B (${formatBytes(d.bdpBytes)})`);
+    return result;
+  }
+  const w = d.requiredWindowBytes!;
+  const less =
+    w > segment
+      ? predictTransfer({ sizeBytes: req.sizeBytes, rttSec: req.rttSec, segment, windowBytes: w - segment, bandwidthBps: req.bandwidthBps }).predictedMs
+      : undefined;
+  e.push(
+    `smallest window: ${w} B (${w / segment} × ${segment}) → ${formatMs(d.predictedMsAtRequired!)}` +
+      (less !== undefined ? `; one segment less (${w - segment} B) → ${formatMs(less)}` : "") +
+      ` (whole round trips, slow start from 10 × ${segment})`,
+  );
+  e.push(`smallest SO_RCVBUF whose steady window is ≥ ${w} B, per kernel family:`);
+  for (const f of KERNEL_FAMILIES) {
+    const v = byFamily[f];
+    const mark = f === family ? `   ← Linux ${kernelText}${req.kernelSource ? ` (${req.kernelSource})` : ""}` : "";
+    e.push(`  ${f.padEnd(8)} ${v === null ? "none up to 1 GiB" : `${v} (${formatBytes(v)})`}${mark}`);
+  }
+  if (d.requiredRcvbuf !== undefined) {
+    e.push(
+      `RocketMQ: serverSocketRcvBufSize=${d.requiredRcvbuf} (clientSocketRcvBufSize for the client side) on ${kernelText}` +
+        (d.requiredRcvbufExceedsRmemMax ? ` — above rmem_max ${req.rmemMax}: raise net.core.rmem_max too` : ""),
+    );
+  }
+  if (d.bdpBytes !== undefined) e.push(`bandwidth-delay product of the link: ${d.bdpBytes} B (${formatBytes(d.bdpBytes)})`);
+  return result;
+}
+
+function trimBytes(x: number): string {
+  return Number.isInteger(x) ? String(x) : x >= 1e6 ? x.toFixed(0) : x.toFixed(1);
 }
 
 export function runModel(req: ModelRequest): ModelResult {
@@ -207,6 +344,7 @@ function addDeadline(result: ModelResult, req: ModelRequest, segment: number, fa
     deadlineSec: req.deadlineSec!,
     bandwidthBps: req.bandwidthBps,
     kernel: { mss: req.mss, timestamps: req.timestamps ?? false, family, rmemMax: req.rmemMax, tcpRmem: req.tcpRmem },
+    allFamilies: true,
   });
   const deadlineMs = req.deadlineSec! * 1000;
   result.deadline_ms = round3(deadlineMs);
@@ -216,7 +354,9 @@ function addDeadline(result: ModelResult, req: ModelRequest, segment: number, fa
   result.required_rcvbuf = d.requiredRcvbuf ?? null;
   result.required_rocketmq_socket_rcvbuf_size = d.requiredRcvbuf ?? null;
   result.required_rcvbuf_exceeds_rmem_max = d.requiredRcvbufExceedsRmemMax ?? false;
+  if (d.requiredRcvbufByFamily) result.required_rcvbuf_by_family = d.requiredRcvbufByFamily;
   result.required_throughput_bytes_per_sec = Math.round(d.requiredThroughputBytesPerSec);
+  result.required_bdp_bytes = round3(d.requiredBdpBytes);
   if (d.bdpBytes !== undefined) result.bdp_bytes = d.bdpBytes;
 
   const e = result.explanation;

@@ -51,44 +51,71 @@ export interface TransferPrediction {
   initialCwndBytes: number;
 }
 
-/** Forward model; pure. Throws RangeError on impossible inputs (the CLI validates first). */
+/**
+ * Forward model; pure, and the same cost whatever the size: the rounds are counted in closed form
+ * (a doubling ramp, then whole windows), never one by one. Throws RangeError on impossible inputs
+ * (the CLI validates first).
+ *
+ * Round k may carry allowed_k = min(cwnd_k, rwnd_k) bytes with cwnd_k = IW·2^k and
+ * rwnd_k = min(rw0·2^k, W), i.e. allowed_k = min(a0·2^k, W) with a0 = min(IW, rw0). The ramp is
+ * the K rounds with a0·2^k < W (K = smallest k with a0·2^k ≥ W); together they carry a0·(2^K − 1)
+ * bytes. All of them are bound by the growing receive window when rw0 < IW (then rwnd < cwnd in
+ * each), otherwise by cwnd (slow start). A transfer that ends inside the ramp needs the smallest
+ * n with a0·(2^n − 1) ≥ size rounds; one that does not then sends ceil(rest / W) whole windows.
+ * Each round lasts max(RTT, its bytes / bandwidth); the ramp rounds switch from RTT-bound to
+ * bandwidth-bound at the smallest k with a0·2^k / bandwidth > RTT, so their time is a geometric sum.
+ */
 export function predictTransfer(input: TransferInput): TransferPrediction {
   const { sizeBytes, rttSec, segment, windowBytes } = input;
-  if (!(segment > 0) || !(windowBytes > 0) || !(rttSec >= 0) || !(sizeBytes >= 0)) {
+  if (
+    !(segment > 0 && Number.isFinite(segment)) ||
+    !(windowBytes > 0 && Number.isFinite(windowBytes)) ||
+    !(rttSec >= 0 && Number.isFinite(rttSec)) ||
+    !(sizeBytes >= 0 && Number.isFinite(sizeBytes))
+  ) {
     throw new RangeError(`bad model input: size ${sizeBytes}, rtt ${rttSec}, segment ${segment}, window ${windowBytes}`);
   }
+  if (input.bandwidthBps !== undefined && !(input.bandwidthBps > 0)) throw new RangeError(`bad model input: bandwidth ${input.bandwidthBps}`);
   const bwBytes = input.bandwidthBps !== undefined ? input.bandwidthBps / 8 : Infinity;
   const iw = INITIAL_CWND_SEGMENTS * segment;
   const rttMs = rttSec * 1000;
 
   const initialWindow = input.initialWindowBytes;
   if (initialWindow !== undefined && !(initialWindow > 0)) throw new RangeError(`bad model input: initial window ${initialWindow}`);
-  let remaining = sizeBytes;
-  let cwnd = iw;
-  let rwnd = initialWindow !== undefined ? Math.min(initialWindow, windowBytes) : windowBytes;
-  let rounds = 0;
-  let slowStartRounds = 0;
-  let windowGrowthRounds = 0;
-  let totalSec = 0;
-  let ssExtraSec = 0;
-  const steadyRoundBytes = windowBytes;
-  while (remaining > 0) {
-    const allowed = Math.min(cwnd, rwnd);
-    const sent = Math.min(allowed, remaining);
-    // A round lasts one RTT, or longer when its bytes take longer than that on the wire.
-    const roundSec = Math.max(rttSec, sent / bwBytes);
-    totalSec += roundSec;
-    if (allowed < windowBytes) {
-      if (rwnd < cwnd) windowGrowthRounds++;
-      else slowStartRounds++;
-      // What the same bytes would have cost at the full window: the rest is the ramp's price.
-      ssExtraSec += roundSec - (sent / steadyRoundBytes) * Math.max(rttSec, steadyRoundBytes / bwBytes);
-    }
-    remaining -= sent;
-    rounds++;
-    cwnd *= 2;
-    rwnd = Math.min(rwnd * 2, windowBytes);
+  const W = windowBytes;
+  const rw0 = initialWindow !== undefined ? Math.min(initialWindow, W) : W;
+  const a0 = Math.min(iw, rw0);
+  const roundSec = (bytes: number) => Math.max(rttSec, bytes / bwBytes);
+  const steadyRoundSec = roundSec(W);
+  // First ramp round whose bytes take longer than an RTT on the wire (Infinity: none ever do).
+  const j = bwBytes === Infinity ? Infinity : firstK((k) => (a0 * 2 ** k) / bwBytes > rttSec, Math.log2((rttSec * bwBytes) / a0) + 1);
+  /** Time of ramp rounds 0..r−1, each sending its whole allowance a0·2^k. */
+  const rampSec = (r: number) => Math.min(r, j) * rttSec + (r > j ? (a0 * (2 ** r - 2 ** j)) / bwBytes : 0);
+
+  const K = doublingsToReach(a0, W);
+  const rampBytes = a0 * (2 ** K - 1);
+  let rounds: number;
+  let rampRounds: number;
+  let totalSec: number;
+  let ssExtraSec: number;
+  if (sizeBytes <= rampBytes) {
+    // Ends inside the ramp: n rounds, the last one carrying what is left.
+    const n = doublingsToReach(a0, sizeBytes + a0);
+    rounds = rampRounds = n;
+    totalSec = n === 0 ? 0 : rampSec(n - 1) + roundSec(sizeBytes - a0 * (2 ** (n - 1) - 1));
+    // What the same bytes would have cost at the full window: the rest is the ramp's price.
+    ssExtraSec = totalSec - (sizeBytes / W) * steadyRoundSec;
+  } else {
+    const rest = sizeBytes - rampBytes;
+    const m = ceilDiv(rest, W);
+    rampRounds = K;
+    rounds = K + m;
+    const ramp = rampSec(K);
+    totalSec = ramp + (m - 1) * steadyRoundSec + roundSec(rest - (m - 1) * W);
+    ssExtraSec = ramp - (rampBytes / W) * steadyRoundSec;
   }
+  const windowGrowthRounds = rw0 < iw ? rampRounds : 0;
+  const slowStartRounds = rw0 < iw ? 0 : rampRounds;
 
   const steadyRate = Math.min(windowBytes / Math.max(rttSec, 1e-12), bwBytes);
   const windowRate = windowBytes / Math.max(rttSec, 1e-12);
@@ -98,7 +125,7 @@ export function predictTransfer(input: TransferInput): TransferPrediction {
   return {
     predictedMs: totalSec * 1000,
     simpleMs: (sizeBytes / windowBytes) * rttMs,
-    ceilMs: Math.ceil(sizeBytes / windowBytes) * rttMs,
+    ceilMs: ceilDiv(sizeBytes, windowBytes) * rttMs,
     roundTrips: rounds,
     bottleneck,
     slowStartRounds,
@@ -107,4 +134,29 @@ export function predictTransfer(input: TransferInput): TransferPrediction {
     windowBytes,
     initialCwndBytes: iw,
   };
+}
+
+/** Smallest k ≥ 0 with pred(k), for pred monotone in k and true by k = 1100 (2^k overflows to ∞ by then). */
+function firstK(pred: (k: number) => boolean, estimate: number): number {
+  let k = Number.isFinite(estimate) ? Math.min(Math.max(Math.floor(estimate), 0), 1100) : 0;
+  // The estimate is within one or two of the answer; the exact predicate settles it.
+  while (k > 0 && pred(k - 1)) k--;
+  while (k < 1100 && !pred(k)) k++;
+  return k;
+}
+
+/** Smallest k ≥ 0 with a·2^k ≥ target (a > 0). */
+function doublingsToReach(a: number, target: number): number {
+  return target <= a ? 0 : firstK((k) => a * 2 ** k >= target, Math.ceil(Math.log2(target / a)));
+}
+
+/** ceil(a / b) for a ≥ 0, b > 0; exact for integers up to 2^53 (float division can round past them). */
+function ceilDiv(a: number, b: number): number {
+  if (Number.isSafeInteger(a) && Number.isSafeInteger(b)) {
+    const q = Math.ceil(a / b);
+    // Quotients below 2^52 / b are exact in floats; past that settle it with BigInt.
+    if (q * b <= Number.MAX_SAFE_INTEGER && q * b >= a && (q - 1) * b < a) return q;
+    return Number((BigInt(a) + BigInt(b) - 1n) / BigInt(b));
+  }
+  return Math.ceil(a / b);
 }

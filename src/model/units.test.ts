@@ -12,6 +12,23 @@ test("sizes: bytes, decimal and binary prefixes", () => {
   assert.equal(parseSize("4KiB"), 4096);
   assert.equal(parseSize("574B"), 574);
   assert.equal(parseSize("0"), 0);
+  assert.equal(parseSize("1TB"), 1e12);
+  assert.equal(parseSize("1T"), 1e12);
+  assert.equal(parseSize("1TiB"), 2 ** 40);
+  assert.equal(parseSize("2Ti"), 2 ** 41);
+  assert.equal(parseSize("1e15"), 1e15);
+  assert.equal(parseSize(String(Number.MAX_SAFE_INTEGER)), Number.MAX_SAFE_INTEGER);
+  assert.throws(() => parseSize("8192TiB"), /past the largest size/); // 2^53 = MAX_SAFE_INTEGER + 1
+  assert.equal(parseSize("8191.99TiB"), Math.round(8191.99 * 2 ** 40));
+});
+
+test("sizes past 2^53 − 1 (what the arithmetic holds exactly) are refused, naming the option and value", () => {
+  const past = (e: unknown) => e instanceof UsageError && e.option === "--size" && /past the largest size the model computes exactly, 9007199254740991 B/.test(e.message);
+  assert.throws(() => parseSize("99999999999999999999999"), (e: unknown) => past(e) && /"99999999999999999999999"/.test((e as Error).message));
+  assert.throws(() => parseSize("9007199254740993"), past);
+  assert.throws(() => parseSize("10PB"), /unknown size unit "PB"/);
+  assert.throws(() => parseSize("1e16"), past);
+  assert.throws(() => parseSize("1e400"), /not a finite number/);
 });
 
 test("sizes: errors say what was wrong", () => {

@@ -9,8 +9,15 @@ import { UsageError } from "../errors.js";
 const SIZE_UNITS: Record<string, number> = {
   "": 1, b: 1, byte: 1, bytes: 1,
   k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
-  ki: 1024, kib: 1024, mi: 1024 ** 2, mib: 1024 ** 2, gi: 1024 ** 3, gib: 1024 ** 3,
+  ki: 1024, kib: 1024, mi: 1024 ** 2, mib: 1024 ** 2, gi: 1024 ** 3, gib: 1024 ** 3, ti: 1024 ** 4, tib: 1024 ** 4,
 };
+
+/**
+ * The largest size the model's arithmetic holds exactly: byte counts are doubles, whose integers
+ * are exact up to 2^53 − 1 (Number.MAX_SAFE_INTEGER ≈ 9.007 PB, 8 PiB). Past it `size − sent`
+ * and `ceil(size / window)` round, so a larger size is refused rather than answered wrongly.
+ */
+export const MAX_SIZE_BYTES = Number.MAX_SAFE_INTEGER;
 
 const DURATION_UNITS: Record<string, number> = {
   ns: 1e-9, us: 1e-6, "µs": 1e-6, "μs": 1e-6, ms: 1e-3, s: 1, sec: 1, m: 60, min: 60, h: 3600,
@@ -41,13 +48,22 @@ function lookup(table: Record<string, number>, unit: string): number | undefined
   return table[unit.toLowerCase()];
 }
 
-/** Bytes, an integer ≥ 0 (`2MB` = 2 000 000, `1.98MiB` = 2 076 180). */
+/** Bytes, an integer in [0, 2^53 − 1] (`2MB` = 2 000 000, `1.98MiB` = 2 076 180, `1TiB` = 2^40). */
 export function parseSize(text: string, option = "--size"): number {
   const { n, unit } = split(option, text, "bytes such as 2079208, 2MB or 1.98MiB");
   const mult = lookup(SIZE_UNITS, unit);
-  if (mult === undefined) throw new UsageError(`${option} ${JSON.stringify(text)}: unknown size unit "${unit}" (use B, KB, MB, GB, KiB, MiB, GiB)`, option, text);
+  if (mult === undefined) throw new UsageError(`${option} ${JSON.stringify(text)}: unknown size unit "${unit}" (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)`, option, text);
   if (n < 0) throw new UsageError(`${option} ${JSON.stringify(text)}: a size cannot be negative`, option, text);
-  return Math.round(n * mult);
+  const bytes = Math.round(n * mult);
+  if (!(bytes <= MAX_SIZE_BYTES)) {
+    throw new UsageError(
+      `${option} ${JSON.stringify(text)}: ${bytes.toExponential(3)} bytes is past the largest size the model computes exactly, ` +
+        `${MAX_SIZE_BYTES} B (2^53 − 1, about 9 PB)`,
+      option,
+      text,
+    );
+  }
+  return bytes;
 }
 
 /** Seconds (`1.66ms` = 0.00166). A unit is required. */
@@ -95,7 +111,8 @@ export function formatBytes(bytes: number): string {
   if (abs < 1024) return `${bytes} B`;
   if (abs < 1024 ** 2) return `${trim(bytes / 1024)} KiB`;
   if (abs < 1024 ** 3) return `${trim(bytes / 1024 ** 2)} MiB`;
-  return `${trim(bytes / 1024 ** 3)} GiB`;
+  if (abs < 1024 ** 4) return `${trim(bytes / 1024 ** 3)} GiB`;
+  return `${trim(bytes / 1024 ** 4)} TiB`;
 }
 
 /** Milliseconds with sensible precision: `3006.5 ms`, `0.42 ms`, `12.3 s`. */
