@@ -6,7 +6,7 @@
 import { after, afterEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -203,6 +203,81 @@ test("SIGINT midway: server and client killed, namespaces removed, exit 130", { 
   assert.deepEqual(nsOfPid(child.pid!), []);
   assert.deepEqual(tunDevicesOfPid(child.pid!), []);
   await until("processes to vanish", () => markedPids(mark).length === 0, 5000);
+});
+
+/**
+ * A signal at any moment of the set-up (namespaces, TUN devices, the forwarder's start, the
+ * calibration ping) removes what exists so far and exits 128+n. Each run is triggered either a
+ * fixed time after spawn (set-up starts ~0.5–0.9 s in, after tsx has loaded) or the moment a
+ * stage is seen, polled every 2 ms; SIGINT to the pid (`kill -INT`) and to the process group
+ * (Ctrl-C at a terminal, which also kills the `ip` call running then), and one SIGTERM.
+ * Before the process has its handlers (the first delays) it dies of the signal itself, as the shell
+ * reports as 130 too — nothing exists then, and nothing may be left.
+ */
+test("a signal at any moment of set-up: nothing left behind, exit 130/143", { skip: needs("ping"), timeout }, async (t) => {
+  const nsFile = (pid: number, side: "a" | "b") => `/run/netns/tcpwin-${pid}-0-${side}`;
+  type When = { after: number } | { stage: string; cond: (pid: number, mark: string, stderr: () => string) => boolean };
+  const plan: { when: When; sig: NodeJS.Signals; group: boolean }[] = [
+    ...[50, 150, 250, 400, 1000].map((after) => ({ when: { after }, sig: "SIGINT" as const, group: false })),
+    { when: { stage: "namespace A made", cond: (pid) => existsSync(nsFile(pid, "a")) }, sig: "SIGINT", group: false },
+    { when: { stage: "namespace B made", cond: (pid) => existsSync(nsFile(pid, "b")) }, sig: "SIGINT", group: false },
+    { when: { stage: "namespace A made", cond: (pid) => existsSync(nsFile(pid, "a")) }, sig: "SIGINT", group: true },
+    { when: { stage: "namespace B made", cond: (pid) => existsSync(nsFile(pid, "b")) }, sig: "SIGINT", group: true },
+    { when: { stage: "calibration ping running", cond: (_pid, mark) => markedPids(mark).some((p) => comm(p) === "ping") }, sig: "SIGINT", group: false },
+    { when: { stage: "namespace B made", cond: (pid) => existsSync(nsFile(pid, "b")) }, sig: "SIGTERM", group: false },
+    { when: { stage: "link up", cond: (_pid, _mark, err) => /^link tcpwin-/m.test(err()) }, sig: "SIGINT", group: false },
+  ];
+  for (const [i, { when, sig, group }] of plan.entries()) {
+    const mark = `setup-${process.pid}-${i}`;
+    const child = track(spawn(process.execPath, ["--import", "tsx", ENTRY, "lab", "link", "--rtt", "1ms", "--server", "sleep 5", "--client", "sleep 1"], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: "1", TCPWIN_TEST_MARK: mark },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group, to signal the group as a terminal's Ctrl-C does
+    }));
+    const pid = child.pid!;
+    const done = collect(child);
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d));
+    const label = "after" in when ? `${sig} ${when.after} ms after spawn` : `${sig}${group ? " to the group" : ""} when ${when.stage}`;
+    let exited = false;
+    void done.then(() => (exited = true));
+    if ("after" in when) await new Promise((r) => setTimeout(r, when.after));
+    else {
+      const end = Date.now() + 20_000;
+      while (!exited && !when.cond(pid, mark, () => stderr) && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
+      assert.ok(!exited, `${label}: the run ended before the stage: ${stderr}`);
+      assert.ok(Date.now() < end, `${label}: stage never seen: ${stderr}`);
+    }
+    process.kill(group ? -pid : pid, sig);
+    const res = await done;
+    const status = res.code ?? (res.signal === sig ? 128 + (sig === "SIGINT" ? 2 : 15) : -1);
+    t.diagnostic(`${label}: code ${res.code}, signal ${res.signal}; ${res.stderr.trim().split("\n").at(-1) ?? ""}`);
+    assert.equal(status, sig === "SIGINT" ? 130 : 143, `${label}: ${res.stderr}`);
+    // Died of the signal only before anything was made (no handler yet, so no set-up begun).
+    if (res.signal !== null) assert.doesNotMatch(res.stderr, /link tcpwin-/, label);
+    assert.deepEqual(nsOfPid(pid), [], `${label}: namespaces removed`);
+    assert.deepEqual(tunDevicesOfPid(pid), [], `${label}: TUN devices gone`);
+    await until(`${label}: its processes to vanish`, () => markedPids(mark).length === 0, 5000);
+  }
+});
+
+test("in a program with its own SIGINT handler, a SIGINT during create() removes the link and create() rejects 'interrupted'", { skip: needs("ping"), timeout }, async () => {
+  let seen = 0;
+  const mine = () => void seen++;
+  process.on("SIGINT", mine); // so the link's set-up guard must not exit the process: it is not the only listener
+  try {
+    const pending = LabLink.create({ rttMs: 1, prefix: "tcpwin-t" });
+    // The set-up's ip calls are synchronous: this first runs when it waits for the forwarder or the ping.
+    await until("namespace B", () => listNetns().some((n) => n.startsWith(`tcpwin-t-${process.pid}-`) && n.endsWith("-b")), 20_000);
+    process.kill(process.pid, "SIGINT");
+    await assert.rejects(pending, (e: Error & { code?: string }) => e.code === "interrupted" && /interrupted by SIGINT/.test(e.message));
+    assert.equal(seen, 1);
+    assert.deepEqual(nsOfPid(process.pid).filter((n) => n.startsWith("tcpwin-t-")), []);
+    assert.deepEqual(tunDevicesOfPid(process.pid), []);
+  } finally {
+    process.off("SIGINT", mine);
+  }
 });
 
 test("leftovers of a SIGKILLed run are found and removed at the next start", { skip: needs("ping", "iperf3"), timeout }, async () => {

@@ -299,6 +299,7 @@ Examples:
         spinUs: o.spinUs,
         cpu: o.cpu,
         compensate: o.rawDelay !== true,
+        onSignal: (sig) => process.stderr.write(`tcpwin lab link: ${sig} during set-up: link removed\n`),
       };
       const link = await LabLink.create(opts);
       const unguard = guardLink(link, (sig) => process.stderr.write(`tcpwin lab link: ${sig}: link removed\n`));
