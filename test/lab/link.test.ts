@@ -344,6 +344,40 @@ test("lab link --raw-delay: the forwarder adds exactly --rtt, nothing is measure
   rmSync(dir, { recursive: true });
 });
 
+test("iperf3 flat out at 0.5 ms: the report carries each direction's release lateness, and the warning follows it", { skip: needs("ping", "iperf3"), timeout }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tcpwin-lab-"));
+  const report = join(dir, "report.json");
+  const child = cli(["lab", "link", "--rtt", "0.5ms", "--report", report, "--server", "iperf3 -s -1 -p 5298 >/dev/null", "--client", "iperf3 -c $TCPWIN_LAB_B -p 5298 -t 2 >/dev/null"], `late-${process.pid}`);
+  const res = await collect(child);
+  assert.equal(res.code, 0, res.stderr);
+  type Dir = { packets: number; mean_us: number; max_us: number };
+  const doc = JSON.parse(readFileSync(report, "utf8")) as {
+    stats: { a_to_b: { packets_out: number; late_mean_us: number }; b_to_a: { packets_out: number; late_mean_us: number } };
+    lateness: { a_to_b: Dir; b_to_a: Dir; rtt_excess_ms: number; share_of_rtt: number; warn_share: number; warn_floor_us: number; warn: boolean; warning: string | null };
+  };
+  const l = doc.lateness;
+  for (const side of ["a_to_b", "b_to_a"] as const) {
+    const d = l[side];
+    assert.equal(d.packets, doc.stats[side].packets_out, side);
+    assert.equal(d.mean_us, doc.stats[side].late_mean_us, side);
+    // Every real release is after its due time by something, and no mean passes its max.
+    assert.ok(d.mean_us > 0 && d.max_us >= d.mean_us, `${side}: mean ${d.mean_us} µs, max ${d.max_us} µs`);
+  }
+  assert.ok(l.a_to_b.packets > 10_000, `flat out: ${l.a_to_b.packets} packets A→B`);
+  assert.ok(Math.abs(l.rtt_excess_ms - (l.a_to_b.mean_us + l.b_to_a.mean_us) / 1000) < 0.001);
+  assert.ok(Math.abs(l.share_of_rtt - l.rtt_excess_ms / 0.5) < 0.002);
+  // Whether it warns depends on the machine's load; that the warning follows the numbers does not.
+  assert.equal(l.warn, l.share_of_rtt > l.warn_share && l.rtt_excess_ms * 1000 > l.warn_floor_us);
+  if (l.warn) {
+    assert.ok(l.warning && res.stderr.includes(l.warning), res.stderr);
+    assert.match(l.warning, /RTT the endpoints saw was larger than --rtt 0\.500 ms by about/);
+  } else {
+    assert.equal(l.warning, null);
+    assert.doesNotMatch(res.stderr, /released packets late/);
+  }
+  rmSync(dir, { recursive: true });
+});
+
 test("without ping on PATH: lab link fails at once with one line naming ping and --raw-delay, and creates nothing", { skip: rootSkip, timeout }, async () => {
   const empty = mkdtempSync(join(tmpdir(), "tcpwin-noping-"));
   const child = track(spawn(process.execPath, ["--import", "tsx", ENTRY, "lab", "link", "--rtt", "1ms", "--client", "true"], {
