@@ -223,7 +223,11 @@ export class LabLink {
       // Ctrl-C at a terminal also killed the `ip` call running then: this process has the same
       // signal pending, and its handler (which exits 128+n) runs once the event loop turns — give
       // it that turn rather than report "ip …: killed by SIGINT" as a failure of the link.
-      if (e instanceof NetnsError && e.signal && (GUARDED as readonly string[]).includes(e.signal)) await new Promise((r) => setTimeout(r, 100));
+      if (e instanceof NetnsError && e.signal && (GUARDED as readonly string[]).includes(e.signal)) {
+        await new Promise((r) => setTimeout(r, 100));
+        // Still here: others listen for that signal, and the process is theirs to end.
+        if (link?.closedBy) link.throwIfClosed();
+      }
       throw e;
     } finally {
       release();
