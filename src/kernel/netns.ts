@@ -14,6 +14,12 @@ import { TcpwinError } from "../errors.js";
 
 export class NetnsError extends TcpwinError {
   override readonly name = "NetnsError";
+  /**
+   * The signal that ended the `ip` call, other than our own time-out SIGKILL: a Ctrl-C at a
+   * terminal reaches the whole foreground process group, so the `ip` call running at that moment
+   * dies of the same SIGINT this process is about to handle.
+   */
+  signal: NodeJS.Signals | undefined;
 }
 
 /**
@@ -28,6 +34,11 @@ export function ip(args: readonly string[]): string {
   const r = spawnSync("ip", args, { encoding: "utf8", ...IP_LIMITS });
   if (r.signal === "SIGKILL") throw new NetnsError("ip_failed", `ip ${args.join(" ")}: no answer after ${IP_TIMEOUT_MS / 1000} s, killed`);
   if (r.error) throw new NetnsError("ip_failed", `ip ${args.join(" ")}: ${r.error.message} (is iproute2 installed?)`, { cause: r.error });
+  if (r.signal) {
+    const e = new NetnsError("ip_failed", `ip ${args.join(" ")}: killed by ${r.signal}`);
+    e.signal = r.signal;
+    throw e;
+  }
   if (r.status !== 0) throw new NetnsError("ip_failed", `ip ${args.join(" ")}: ${(r.stderr || r.stdout).trim() || `exit ${r.status}`}`);
   return r.stdout;
 }

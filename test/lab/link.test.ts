@@ -6,7 +6,7 @@
 import { after, afterEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -205,6 +205,81 @@ test("SIGINT midway: server and client killed, namespaces removed, exit 130", { 
   await until("processes to vanish", () => markedPids(mark).length === 0, 5000);
 });
 
+/**
+ * A signal at any moment of the set-up (namespaces, TUN devices, the forwarder's start, the
+ * calibration ping) removes what exists so far and exits 128+n. Each run is triggered either a
+ * fixed time after spawn (set-up starts ~0.5–0.9 s in, after tsx has loaded) or the moment a
+ * stage is seen, polled every 2 ms; SIGINT to the pid (`kill -INT`) and to the process group
+ * (Ctrl-C at a terminal, which also kills the `ip` call running then), and one SIGTERM.
+ * Before the process has its handlers (the first delays) it dies of the signal itself, as the shell
+ * reports as 130 too — nothing exists then, and nothing may be left.
+ */
+test("a signal at any moment of set-up: nothing left behind, exit 130/143", { skip: needs("ping"), timeout }, async (t) => {
+  const nsFile = (pid: number, side: "a" | "b") => `/run/netns/tcpwin-${pid}-0-${side}`;
+  type When = { after: number } | { stage: string; cond: (pid: number, mark: string, stderr: () => string) => boolean };
+  const plan: { when: When; sig: NodeJS.Signals; group: boolean }[] = [
+    ...[50, 150, 250, 400, 1000].map((after) => ({ when: { after }, sig: "SIGINT" as const, group: false })),
+    { when: { stage: "namespace A made", cond: (pid) => existsSync(nsFile(pid, "a")) }, sig: "SIGINT", group: false },
+    { when: { stage: "namespace B made", cond: (pid) => existsSync(nsFile(pid, "b")) }, sig: "SIGINT", group: false },
+    { when: { stage: "namespace A made", cond: (pid) => existsSync(nsFile(pid, "a")) }, sig: "SIGINT", group: true },
+    { when: { stage: "namespace B made", cond: (pid) => existsSync(nsFile(pid, "b")) }, sig: "SIGINT", group: true },
+    { when: { stage: "calibration ping running", cond: (_pid, mark) => markedPids(mark).some((p) => comm(p) === "ping") }, sig: "SIGINT", group: false },
+    { when: { stage: "namespace B made", cond: (pid) => existsSync(nsFile(pid, "b")) }, sig: "SIGTERM", group: false },
+    { when: { stage: "link up", cond: (_pid, _mark, err) => /^link tcpwin-/m.test(err()) }, sig: "SIGINT", group: false },
+  ];
+  for (const [i, { when, sig, group }] of plan.entries()) {
+    const mark = `setup-${process.pid}-${i}`;
+    const child = track(spawn(process.execPath, ["--import", "tsx", ENTRY, "lab", "link", "--rtt", "1ms", "--server", "sleep 5", "--client", "sleep 1"], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: "1", TCPWIN_TEST_MARK: mark },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group, to signal the group as a terminal's Ctrl-C does
+    }));
+    const pid = child.pid!;
+    const done = collect(child);
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d));
+    const label = "after" in when ? `${sig} ${when.after} ms after spawn` : `${sig}${group ? " to the group" : ""} when ${when.stage}`;
+    let exited = false;
+    void done.then(() => (exited = true));
+    if ("after" in when) await new Promise((r) => setTimeout(r, when.after));
+    else {
+      const end = Date.now() + 20_000;
+      while (!exited && !when.cond(pid, mark, () => stderr) && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
+      assert.ok(!exited, `${label}: the run ended before the stage: ${stderr}`);
+      assert.ok(Date.now() < end, `${label}: stage never seen: ${stderr}`);
+    }
+    process.kill(group ? -pid : pid, sig);
+    const res = await done;
+    const status = res.code ?? (res.signal === sig ? 128 + (sig === "SIGINT" ? 2 : 15) : -1);
+    t.diagnostic(`${label}: code ${res.code}, signal ${res.signal}; ${res.stderr.trim().split("\n").at(-1) ?? ""}`);
+    assert.equal(status, sig === "SIGINT" ? 130 : 143, `${label}: ${res.stderr}`);
+    // Died of the signal only before anything was made (no handler yet, so no set-up begun).
+    if (res.signal !== null) assert.doesNotMatch(res.stderr, /link tcpwin-/, label);
+    assert.deepEqual(nsOfPid(pid), [], `${label}: namespaces removed`);
+    assert.deepEqual(tunDevicesOfPid(pid), [], `${label}: TUN devices gone`);
+    await until(`${label}: its processes to vanish`, () => markedPids(mark).length === 0, 5000);
+  }
+});
+
+test("in a program with its own SIGINT handler, a SIGINT during create() removes the link and create() rejects 'interrupted'", { skip: needs("ping"), timeout }, async () => {
+  let seen = 0;
+  const mine = () => void seen++;
+  process.on("SIGINT", mine); // so the link's set-up guard must not exit the process: it is not the only listener
+  try {
+    const pending = LabLink.create({ rttMs: 1, prefix: "tcpwin-t" });
+    // The set-up's ip calls are synchronous: this first runs when it waits for the forwarder or the ping.
+    await until("namespace B", () => listNetns().some((n) => n.startsWith(`tcpwin-t-${process.pid}-`) && n.endsWith("-b")), 20_000);
+    process.kill(process.pid, "SIGINT");
+    await assert.rejects(pending, (e: Error & { code?: string }) => e.code === "interrupted" && /interrupted by SIGINT/.test(e.message));
+    assert.equal(seen, 1);
+    assert.deepEqual(nsOfPid(process.pid).filter((n) => n.startsWith("tcpwin-t-")), []);
+    assert.deepEqual(tunDevicesOfPid(process.pid), []);
+  } finally {
+    process.off("SIGINT", mine);
+  }
+});
+
 test("leftovers of a SIGKILLed run are found and removed at the next start", { skip: needs("ping", "iperf3"), timeout }, async () => {
   const mark = `kill-${process.pid}-${Date.now()}`;
   const child = cli(["lab", "link", "--rtt", "1ms", "--server", "iperf3 -s -p 5299"], mark);
@@ -266,6 +341,40 @@ test("lab link --raw-delay: the forwarder adds exactly --rtt, nothing is measure
   // Not compensated: the hosts' own time comes on top of the 1 ms.
   const m = /= ([\d.]+)\//.exec(res.stdout + res.stderr)!;
   assert.ok(Number(m[1]) >= 1, `ping min ${m[1]} ms`);
+  rmSync(dir, { recursive: true });
+});
+
+test("iperf3 flat out at 0.5 ms: the report carries each direction's release lateness, and the warning follows it", { skip: needs("ping", "iperf3"), timeout }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tcpwin-lab-"));
+  const report = join(dir, "report.json");
+  const child = cli(["lab", "link", "--rtt", "0.5ms", "--report", report, "--server", "iperf3 -s -1 -p 5298 >/dev/null", "--client", "iperf3 -c $TCPWIN_LAB_B -p 5298 -t 2 >/dev/null"], `late-${process.pid}`);
+  const res = await collect(child);
+  assert.equal(res.code, 0, res.stderr);
+  type Dir = { packets: number; mean_us: number; max_us: number };
+  const doc = JSON.parse(readFileSync(report, "utf8")) as {
+    stats: { a_to_b: { packets_out: number; late_mean_us: number }; b_to_a: { packets_out: number; late_mean_us: number } };
+    lateness: { a_to_b: Dir; b_to_a: Dir; rtt_excess_ms: number; share_of_rtt: number; warn_share: number; warn_floor_us: number; warn: boolean; warning: string | null };
+  };
+  const l = doc.lateness;
+  for (const side of ["a_to_b", "b_to_a"] as const) {
+    const d = l[side];
+    assert.equal(d.packets, doc.stats[side].packets_out, side);
+    assert.equal(d.mean_us, doc.stats[side].late_mean_us, side);
+    // Every real release is after its due time by something, and no mean passes its max.
+    assert.ok(d.mean_us > 0 && d.max_us >= d.mean_us, `${side}: mean ${d.mean_us} µs, max ${d.max_us} µs`);
+  }
+  assert.ok(l.a_to_b.packets > 10_000, `flat out: ${l.a_to_b.packets} packets A→B`);
+  assert.ok(Math.abs(l.rtt_excess_ms - (l.a_to_b.mean_us + l.b_to_a.mean_us) / 1000) < 0.001);
+  assert.ok(Math.abs(l.share_of_rtt - l.rtt_excess_ms / 0.5) < 0.002);
+  // Whether it warns depends on the machine's load; that the warning follows the numbers does not.
+  assert.equal(l.warn, l.share_of_rtt > l.warn_share && l.rtt_excess_ms * 1000 > l.warn_floor_us);
+  if (l.warn) {
+    assert.ok(l.warning && res.stderr.includes(l.warning), res.stderr);
+    assert.match(l.warning, /RTT the endpoints saw was larger than --rtt 0\.500 ms by about/);
+  } else {
+    assert.equal(l.warning, null);
+    assert.doesNotMatch(res.stderr, /released packets late/);
+  }
   rmSync(dir, { recursive: true });
 });
 

@@ -15,6 +15,7 @@ import type { ServerReport } from "../../lab/bulk/protocol.js";
 import type { SocketTuning, TuningReport } from "../../lab/tuned-socket.js";
 import { LabLink, type LinkOptions } from "../../lab/link/link.js";
 import { guardLink, runSession } from "../../lab/link/session.js";
+import { latenessWarning, summarizeLateness } from "../../lab/link/lateness.js";
 import {
   FULL_GRID,
   gridCells,
@@ -270,7 +271,7 @@ function registerLink(lab: Command): void {
     .option("--server <cmd>", "shell command run in side B (a server)")
     .option("--client <cmd>", "shell command run in side A after the server listens")
     .addOption(new Option("--server-wait <time>", "longest wait for the server's TCP listener").argParser(durationArg).default(5, "5s"))
-    .option("--report <file>", "write the link's settings and per-direction counters as JSON")
+    .option("--report <file>", "write the link's settings, per-direction counters and release lateness as JSON")
     .addOption(new Option("--spin-us <us>", "busy-wait this long before each release (timing precision vs CPU)").argParser(intArg(0, 5000)).default(200))
     .addOption(new Option("--cpu <n>", "pin the forwarding thread to this CPU (pin your commands there too, e.g. with taskset)").argParser(intArg(0, 4095)))
     .addHelpText(
@@ -299,6 +300,7 @@ Examples:
         spinUs: o.spinUs,
         cpu: o.cpu,
         compensate: o.rawDelay !== true,
+        onSignal: (sig) => process.stderr.write(`tcpwin lab link: ${sig} during set-up: link removed\n`),
       };
       const link = await LabLink.create(opts);
       const unguard = guardLink(link, (sig) => process.stderr.write(`tcpwin lab link: ${sig}: link removed\n`));
@@ -322,12 +324,18 @@ Examples:
         });
         const stats = link.stats();
         link.close();
-        if (o.report) writeFileSync(o.report, JSON.stringify({ link: link.info, stats, client_status: res.clientStatus, server_status: res.serverStatus }, null, 2) + "\n");
+        const lateness = stats ? summarizeLateness(stats, link.info.rtt_ms) : null;
+        const warning = lateness ? latenessWarning(lateness, link.info.rtt_ms) : null;
+        if (o.report) {
+          const doc = { link: link.info, stats, lateness: lateness && { ...lateness, warning }, client_status: res.clientStatus, server_status: res.serverStatus };
+          writeFileSync(o.report, JSON.stringify(doc, null, 2) + "\n");
+        }
         if (stats) {
           const d = (x: typeof stats.a_to_b) =>
             `${x.packets_out} pkts ${formatBytes(x.bytes_out)}, dropped ${x.drops_loss} (loss) + ${x.drops_queue} (queue), late mean ${x.late_mean_us} µs max ${x.late_max_us} µs`;
           process.stderr.write(`link A→B: ${d(stats.a_to_b)}\nlink B→A: ${d(stats.b_to_a)}\n`);
         }
+        if (warning) process.stderr.write(`${warning}\n`);
         process.exitCode = res.clientStatus;
       } finally {
         link.close();

@@ -38,6 +38,7 @@ export class Forwarder {
   private readonly stats: Float64Array;
   private stopped = false;
   private failure: Error | undefined;
+  private readonly readyPromise: Promise<void>;
 
   private constructor(opts: ForwarderOptions) {
     const ctrlBuf = new SharedArrayBuffer(CTRL_WORDS * 4);
@@ -57,24 +58,45 @@ export class Forwarder {
     });
     // The worker must not keep the process alive on its own.
     this.worker.unref();
-  }
-
-  static start(opts: ForwarderOptions): Promise<Forwarder> {
-    const f = new Forwarder(opts);
-    return new Promise((resolve, reject) => {
+    // Listening from the start: a 'ready' message is not kept for a listener added later.
+    this.readyPromise = new Promise((resolve, reject) => {
       const onMsg = (m: { type: string }) => {
         if (m.type === "ready") {
-          f.worker.off("error", onErr);
+          this.worker.off("error", onErr);
           // A 'message' listener refs the worker's port despite unref(): left on, a link that is
           // never closed (a test failing before its close()) kept the process alive for ever.
-          f.worker.off("message", onMsg);
-          resolve(f);
+          this.worker.off("message", onMsg);
+          resolve();
         }
       };
-      const onErr = (e: Error) => reject(new TcpwinError("forwarder_failed", `link forwarder failed to start: ${e.message}`, { cause: e }));
-      f.worker.on("message", onMsg);
-      f.worker.once("error", onErr);
+      const onErr = (e: Error) => {
+        this.worker.off("message", onMsg);
+        reject(new TcpwinError("forwarder_failed", `link forwarder failed to start: ${e.message}`, { cause: e }));
+      };
+      this.worker.on("message", onMsg);
+      this.worker.once("error", onErr);
     });
+    // Nobody may be waiting when it fails (a link closed during start-up): not an unhandled rejection.
+    this.readyPromise.catch(() => {});
+  }
+
+  /**
+   * Start the worker; `ready` resolves once its loop runs. The handle exists from the first
+   * moment, so a link interrupted while the worker is still starting can stop it (`stopSync`).
+   */
+  static spawn(opts: ForwarderOptions): Forwarder {
+    return new Forwarder(opts);
+  }
+
+  static async start(opts: ForwarderOptions): Promise<Forwarder> {
+    const f = Forwarder.spawn(opts);
+    await f.ready;
+    return f;
+  }
+
+  /** Resolves when the worker runs its loop; rejects if it fails to start. */
+  get ready(): Promise<void> {
+    return this.readyPromise;
   }
 
   get error(): Error | undefined {

@@ -10,13 +10,16 @@
  * run can tell leftovers of a killed run (pid no longer alive) and remove them: `sweepLeftovers`.
  * TUN devices are non-persistent (they vanish with the fd), namespaces are removed explicitly,
  * processes started in them are killed by process group and then by namespace membership.
- * `close()` is synchronous and idempotent, so it can run from signal and 'exit' handlers.
+ * `close()` is synchronous and idempotent, so it can run from signal and 'exit' handlers. `create`
+ * guards its own set-up that way (SIGINT/SIGTERM/SIGHUP at any moment remove what exists so far);
+ * the caller's guard (session's `guardLink`) takes over from when it returns.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants as fsConstants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { closeTun, openTun, type TunDevice } from "../../kernel/tun.js";
 import {
+  NetnsError,
   CAP_NET_ADMIN,
   CAP_SYS_ADMIN,
   createNetns,
@@ -65,6 +68,11 @@ export interface LinkOptions {
   /** Pin the forwarding thread to this CPU (undefined = no pinning). */
   cpu?: number | undefined;
   /**
+   * Called (after everything created so far is removed) when SIGINT, SIGTERM or SIGHUP arrives
+   * during `create`, before the process exits 128+n — e.g. to say so on stderr.
+   */
+  onSignal?: (sig: string) => void;
+  /**
    * Subtract the hosts' own round trip through the link (measured at start, see `calibrate`) from
    * the delay, so the endpoints see `rttMs` (default true). False: the forwarder adds exactly rttMs.
    */
@@ -92,6 +100,10 @@ export interface LinkInfo {
   /** The delay the forwarder adds in each direction, ms: (rtt_ms − host_rtt_ms) / 2. */
   delay_ms: number;
 }
+
+/** The signals a link is torn down on (during set-up: `create`; after: session's `guardLink`), and the exit status each gives. */
+export const GUARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+export const EXIT_BY_SIGNAL: Record<(typeof GUARDED)[number], number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
 let linkCounter = 0;
 const NAME_RE = /^tcpwin(?:-[a-z]+)?-(\d+)-\d+-[ab]$/;
@@ -148,58 +160,78 @@ export class LabLink {
   private forwarder: Forwarder | undefined;
   private readonly children = new Set<ChildProcess>();
   private closed = false;
+  /** The signal whose handler closed the link, if one did. */
+  private closedBy: string | undefined;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
   private nsCreated: string[] = [];
   /** Statistics at close time (the worker's shared memory is gone after). */
   private finalStats: ForwarderStats | undefined;
 
   private constructor(info: LinkInfo) {
     this.info = info;
+    this.closedPromise = new Promise((r) => (this.resolveClosed = r));
   }
 
-  /** Build the link. On any failure everything created so far is removed before the throw. */
+  /**
+   * Build the link. On any failure everything created so far is removed before the throw; so it is
+   * on SIGINT, SIGTERM or SIGHUP at any moment of the set-up (see `guardSetUp`).
+   */
   static async create(opts: LinkOptions): Promise<LabLink> {
-    checkLabPrivileges();
-    // The hosts' own round trip is measured with ping before any traffic: without it, fail before
-    // anything is created rather than silently add the full --rtt (and say how to go without).
-    if (opts.compensate !== false && opts.rttMs > 0) {
-      const needed = ["ping", ...(opts.cpu !== undefined && opts.cpu >= 0 ? ["taskset"] : [])];
-      const missing = needed.filter((c) => !onPath(c));
-      if (missing.length) {
-        throw new TcpwinError(
-          "needs_ping",
-          `lab link measures the hosts' own round trip at start with ${needed.join(" and ")}, but ${missing.join(" and ")} is not on PATH: install it (ping: iputils-ping), or pass --raw-delay to add exactly --rtt without that measurement`,
-        );
-      }
-    }
-    sweepLeftovers();
-    const prefix = opts.prefix ?? "tcpwin";
-    if (!/^tcpwin(-[a-z]+)?$/.test(prefix)) throw new TcpwinError("bad_prefix", `link name prefix ${JSON.stringify(prefix)}: must be tcpwin or tcpwin-<letters>`);
-    const n = linkCounter++;
-    const mtu = opts.mtu ?? 1500;
-    const info: LinkInfo = {
-      ns_a: `${prefix}-${process.pid}-${n}-a`,
-      ns_b: `${prefix}-${process.pid}-${n}-b`,
-      dev_a: `tw${process.pid}.${n}a`,
-      dev_b: `tw${process.pid}.${n}b`,
-      addr_a: LAB_ADDR_A,
-      addr_b: LAB_ADDR_B,
-      rtt_ms: opts.rttMs,
-      mtu,
-      rate_bps: opts.rateBps ?? null,
-      loss: opts.loss ?? 0,
-      seed: opts.seed ?? 1,
-      timestamps: opts.timestamps ?? true,
-      host_rtt_ms: null,
-      delay_ms: opts.rttMs / 2,
-    };
-    const link = new LabLink(info);
+    let link: LabLink | undefined;
+    const release = LabLink.guardSetUp(() => link, opts.onSignal);
     try {
+      checkLabPrivileges();
+      // The hosts' own round trip is measured with ping before any traffic: without it, fail before
+      // anything is created rather than silently add the full --rtt (and say how to go without).
+      if (opts.compensate !== false && opts.rttMs > 0) {
+        const needed = ["ping", ...(opts.cpu !== undefined && opts.cpu >= 0 ? ["taskset"] : [])];
+        const missing = needed.filter((c) => !onPath(c));
+        if (missing.length) {
+          throw new TcpwinError(
+            "needs_ping",
+            `lab link measures the hosts' own round trip at start with ${needed.join(" and ")}, but ${missing.join(" and ")} is not on PATH: install it (ping: iputils-ping), or pass --raw-delay to add exactly --rtt without that measurement`,
+          );
+        }
+      }
+      sweepLeftovers();
+      const prefix = opts.prefix ?? "tcpwin";
+      if (!/^tcpwin(-[a-z]+)?$/.test(prefix)) throw new TcpwinError("bad_prefix", `link name prefix ${JSON.stringify(prefix)}: must be tcpwin or tcpwin-<letters>`);
+      const n = linkCounter++;
+      const mtu = opts.mtu ?? 1500;
+      const info: LinkInfo = {
+        ns_a: `${prefix}-${process.pid}-${n}-a`,
+        ns_b: `${prefix}-${process.pid}-${n}-b`,
+        dev_a: `tw${process.pid}.${n}a`,
+        dev_b: `tw${process.pid}.${n}b`,
+        addr_a: LAB_ADDR_A,
+        addr_b: LAB_ADDR_B,
+        rtt_ms: opts.rttMs,
+        mtu,
+        rate_bps: opts.rateBps ?? null,
+        loss: opts.loss ?? 0,
+        seed: opts.seed ?? 1,
+        timestamps: opts.timestamps ?? true,
+        host_rtt_ms: null,
+        delay_ms: opts.rttMs / 2,
+      };
+      link = new LabLink(info);
       await link.build(opts);
+      return link;
     } catch (e) {
-      link.close();
+      link?.close();
+      // Ctrl-C at a terminal also killed the `ip` call running then: this process has the same
+      // signal pending, and its handler (which exits 128+n) runs once the event loop turns — give
+      // it that turn rather than report "ip …: killed by SIGINT" as a failure of the link.
+      if (e instanceof NetnsError && e.signal && (GUARDED as readonly string[]).includes(e.signal)) {
+        await new Promise((r) => setTimeout(r, 100));
+        // Still here: others listen for that signal, and the process is theirs to end.
+        if (link?.closedBy) link.throwIfClosed();
+      }
       throw e;
+    } finally {
+      release();
     }
-    return link;
   }
 
   private async build(opts: LinkOptions): Promise<void> {
@@ -208,8 +240,9 @@ export class LabLink {
       [i.ns_a, i.dev_a, i.addr_a, i.addr_b],
       [i.ns_b, i.dev_b, i.addr_b, i.addr_a],
     ] as const) {
-      createNetns(ns);
+      // Recorded first: an `ip` call killed half-way (Ctrl-C reaches it too) may have made the name.
       this.nsCreated.push(ns);
+      createNetns(ns);
       // IPv6 off inside before any device is up: no router solicitations or MLD reports crossing the link.
       sysctlInNetns(ns, "net.ipv6.conf.all.disable_ipv6", 1);
       sysctlInNetns(ns, "net.ipv6.conf.default.disable_ipv6", 1);
@@ -230,7 +263,8 @@ export class LabLink {
       if (!i.timestamps) sysctlInNetns(ns, "net.ipv4.tcp_timestamps", 0);
     }
     const calibrate = opts.compensate !== false && i.rtt_ms > 0;
-    this.forwarder = await Forwarder.start({
+    // The handle is kept before the worker is up, so that close() during its start stops it.
+    this.forwarder = Forwarder.spawn({
       fdA: this.tunA!.fd,
       fdB: this.tunB!.fd,
       delayAtoBMs: calibrate ? 0 : i.rtt_ms / 2,
@@ -247,7 +281,15 @@ export class LabLink {
       realtime: opts.realtime ?? 10,
       cpu: opts.cpu ?? -1,
     });
+    await Promise.race([this.forwarder.ready, this.closedPromise]);
+    this.throwIfClosed();
     if (calibrate) await this.calibrate(opts.cpu);
+    this.throwIfClosed();
+  }
+
+  /** close() ran during the set-up (a signal): stop building. */
+  private throwIfClosed(): void {
+    if (this.closed) throw new TcpwinError("interrupted", `lab link set-up interrupted${this.closedBy ? ` by ${this.closedBy}` : ""}; what it had created is removed`);
   }
 
   /**
@@ -275,6 +317,7 @@ export class LabLink {
     const timer = setTimeout(() => killGroup(ping, "SIGKILL"), CALIBRATION_TIMEOUT_MS);
     const status = await new Promise<string>((r) => ping.once("close", (code, sig) => r(sig ?? `status ${code}`)));
     clearTimeout(timer);
+    this.throwIfClosed();
     const m = /= ([\d.]+)\/([\d.]+)\/([\d.]+)/.exec(out);
     const host = m ? Number(m[1]) : NaN;
     if (!(Number.isFinite(host) && host > 0)) {
@@ -289,6 +332,43 @@ export class LabLink {
     fwd.setDelays(i.delay_ms, i.delay_ms);
     fwd.resetStats();
     fwd.setCapture(true);
+  }
+
+  /**
+   * SIGINT/SIGTERM/SIGHUP during `LabLink.create`: remove what the set-up has created so far (the
+   * link `current()` returns, if any: namespaces, TUN fds, the forwarder worker, the calibration
+   * ping) and, when no one else listens for that signal — so its default action would have ended the
+   * process — exit 128+n as that default would. With other listeners the process is theirs to end;
+   * the set-up then stops at its next step with an "interrupted" error. Also closes the link if the
+   * process exits during the set-up. Returns the function that removes these handlers.
+   *
+   * The set-up's `ip` calls are synchronous, so a signal that arrives during them is handled when the
+   * set-up next waits (for the forwarder's start or the ping), by when all they made is recorded; a
+   * Ctrl-C that also killed the `ip` call running then is handled in `create`'s catch. The caller
+   * installs its own guard (`guardLink`) in the microtask `create` resolves in, before any signal
+   * can be dispatched, so there is no moment without one.
+   */
+  private static guardSetUp(current: () => LabLink | undefined, onSignal?: (sig: string) => void): () => void {
+    const handlers = new Map<string, () => void>();
+    for (const sig of GUARDED) {
+      const h = () => {
+        const link = current();
+        if (link) {
+          link.closedBy = sig;
+          link.close();
+        }
+        onSignal?.(sig);
+        if (process.listenerCount(sig) === 1) process.exit(EXIT_BY_SIGNAL[sig]);
+      };
+      handlers.set(sig, h);
+      process.on(sig, h);
+    }
+    const onExit = () => current()?.close();
+    process.on("exit", onExit);
+    return () => {
+      for (const [sig, h] of handlers) process.off(sig, h);
+      process.off("exit", onExit);
+    };
   }
 
   nsOf(side: "a" | "b"): string {
@@ -353,6 +433,7 @@ export class LabLink {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.resolveClosed();
     for (const c of this.children) killGroup(c, "SIGKILL");
     this.children.clear();
     if (this.forwarder) {

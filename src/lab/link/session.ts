@@ -9,7 +9,7 @@
 import { readFileSync, readlinkSync, statSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import { TcpwinError } from "../../errors.js";
-import type { LabLink } from "./link.js";
+import { EXIT_BY_SIGNAL, GUARDED, type LabLink } from "./link.js";
 
 /** Whether PID already runs inside the named namespace (`ip netns exec` has done its setns). */
 export function pidInNetns(pid: number, ns: string): boolean {
@@ -107,8 +107,6 @@ function signalNumber(sig: NodeJS.Signals): number | undefined {
   return table[sig];
 }
 
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-const EXIT_BY_SIGNAL: Record<(typeof SIGNALS)[number], number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
 /**
  * Make sure `link` is torn down however the process ends. Returns a function that removes the
@@ -116,7 +114,7 @@ const EXIT_BY_SIGNAL: Record<(typeof SIGNALS)[number], number> = { SIGHUP: 129, 
  */
 export function guardLink(link: LabLink, onSignal?: (sig: string) => void): () => void {
   const handlers = new Map<string, () => void>();
-  for (const sig of SIGNALS) {
+  for (const sig of GUARDED) {
     const h = () => {
       link.close();
       onSignal?.(sig);
