@@ -5,6 +5,10 @@
  * arithmetic that knows nothing about the capture. The measured time runs from the first to
  * the last data segment; the model counts until the last byte is acknowledged, one RTT more —
  * negligible for the long transfers a verdict is about, and stated so nobody is surprised.
+ *
+ * The word for the ratio comes from two thresholds: within model_close_factor (1.25) "agrees",
+ * within model_agreement_factor (2) "roughly agrees" (`agrees` stays true: consistent with the
+ * claim), beyond it "disagrees" — ×1.74 is not agreement, and the text must not call it that.
  */
 import { predictTransfer } from "../model/index.js";
 import type { VerdictKind } from "./kinds.js";
@@ -32,8 +36,9 @@ export function crossCheck(kind: VerdictKind, m: Measures, t: Thresholds): Model
   const rttSec = m.rtt_ms / 1000;
   const p = predictTransfer({ sizeBytes: m.bytes, rttSec, segment: m.segment, windowBytes: w.bytes });
   const actual_ms = m.transfer_s * 1000;
-  const ratio = p.predictedMs > 0 ? actual_ms / p.predictedMs : Infinity;
-  const f = t.model_agreement_factor;
+  // Judged on the ratio as shown (3 decimals), so the JSON's number and its word never part.
+  const ratio = round3(p.predictedMs > 0 ? actual_ms / p.predictedMs : Infinity);
+  const within = (f: number) => ratio >= 1 / f && ratio <= f;
   return {
     window_bytes: w.bytes,
     window_source: w.source,
@@ -44,10 +49,16 @@ export function crossCheck(kind: VerdictKind, m: Measures, t: Thresholds): Model
     predicted_ms: round3(p.predictedMs),
     round_trips: p.roundTrips,
     actual_ms: round3(actual_ms),
-    ratio: round3(ratio),
-    agrees: ratio >= 1 / f && ratio <= f,
+    ratio,
+    agrees: within(t.model_agreement_factor),
+    agreement: within(Math.min(t.model_close_factor, t.model_agreement_factor)) ? "agrees" : within(t.model_agreement_factor) ? "roughly_agrees" : "disagrees",
     window_cap_bytes_per_sec: Math.round(p.throughputBytesPerSec),
   };
+}
+
+/** The agreement in words, as the text prints it after "×ratio, ". */
+export function agreementText(mc: Pick<ModelCheck, "agreement">): string {
+  return mc.agreement.replace(/_/g, " ");
 }
 
 function round3(x: number): number {

@@ -3,18 +3,24 @@
  * The fix in plain words: which side, which setting, what value. Values come from the model's
  * inverse (requiredForDeadline: smallest window, then smallest SO_RCVBUF whose steady window
  * reaches it under the receiver's kernel rules) for the deadline the user gives; without a
- * deadline the fix names the setting and says how to get a value. RocketMQ's config key is named
- * when the port is a RocketMQ port (9876 name server, 10911/10909 broker), else given as "e.g.".
+ * deadline the fix names the setting and says how to get a value; with the deadline already met
+ * there is no fix (nothing needs fixing — the verdict's note says it was met). RocketMQ's config
+ * key is named only when the connection is RocketMQ's: its server port is one of RocketMQ's
+ * (9876 name server, 10911/10909/10912 broker) or the decoded protocol says so (`protocol`); on
+ * any other port (iperf3's 5201, a web server) no RocketMQ line at all.
+ * Rule `bottleneck` (a link that ran full with a standing queue) gets its own words: the path's
+ * rate is the limit, not a TCP setting.
  */
 import { kernelFamily, requiredForDeadline, formatBytes, formatRate, type DeadlineAnswer, type KernelFamily } from "../model/index.js";
 import type { Endpoint } from "../tcp/evidence.js";
 import type { VerdictKind } from "./kinds.js";
 import type { Measures } from "./measures.js";
 import type { DiagnoseOptions, Fix } from "./types.js";
+import { pathRateEstimate } from "./claims.js";
 import { durationText, endpointText } from "./text.js";
 
-/** RocketMQ remoting ports (name server, broker, broker VIP channel). */
-const ROCKETMQ_PORTS: Record<number, string> = { 9876: "name server", 10911: "broker", 10909: "broker (VIP channel)" };
+/** RocketMQ remoting ports (name server, broker, broker VIP channel, broker HA). */
+export const ROCKETMQ_PORTS: Readonly<Record<number, string>> = { 9876: "name server", 10911: "broker", 10909: "broker (VIP channel)", 10912: "broker (HA)" };
 
 /** Current kernels' rules unless told otherwise: the receiver's kernel is not in a capture. */
 const DEFAULT_KERNEL = { major: 6, minor: 10 };
@@ -28,16 +34,36 @@ export interface FixContext {
   receiverIsServer: boolean;
   /** The blame is zero windows (the reader stopped), not the buffer size. */
   zeroWindow: boolean;
+  /** The deciding rule's id (policy.ts), when its words differ from its kind's ("bottleneck"). */
+  rule?: string | undefined;
+  /**
+   * The application protocol a decoder recognised on the connection ("rocketmq", …), when one
+   * did: it names RocketMQ's config key whatever the port. Undefined/null: the ports decide.
+   */
+  protocol?: string | null | undefined;
   opts: DiagnoseOptions;
 }
 
 const ep = endpointText;
 
-function rocketmqKey(side: Endpoint, other: Endpoint, isServer: boolean, what: "Rcv" | "Snd"): { key: string; known: boolean; role: string | null } {
-  const role = ROCKETMQ_PORTS[side.port] ?? null;
-  if (role && isServer) return { key: `serverSocket${what}BufSize`, known: true, role };
-  if (ROCKETMQ_PORTS[other.port] && !isServer) return { key: `clientSocket${what}BufSize`, known: true, role: "client" };
-  return { key: isServer ? `serverSocket${what}BufSize` : `clientSocket${what}BufSize`, known: false, role: null };
+/**
+ * RocketMQ's key for the buffer `side` sets, and who `side` is in RocketMQ's terms — or null when
+ * nothing says the connection is RocketMQ's (neither the server's port nor the decoded protocol).
+ * @param isServer `side` accepted the connection
+ */
+export function rocketmqKey(
+  side: Endpoint,
+  other: Endpoint,
+  isServer: boolean,
+  what: "Rcv" | "Snd",
+  protocol?: string | null,
+): { key: string; role: string } | null {
+  const server = isServer ? side : other;
+  const serverRole = ROCKETMQ_PORTS[server.port];
+  if (serverRole === undefined && protocol?.toLowerCase() !== "rocketmq") return null;
+  const key = `${isServer ? "server" : "client"}Socket${what}BufSize`;
+  const role = isServer ? (serverRole ? `${serverRole} on port ${server.port}` : "server") : "client";
+  return { key, role };
 }
 
 function blank(side: Fix["side"], endpoint: Endpoint | null, text: string): Fix {
@@ -83,6 +109,9 @@ export function makeFix(c: FixContext): Fix | null {
       ? requiredForDeadline({ sizeBytes: m.bytes, rttSec, segment: m.segment, deadlineSec: deadline, kernel: { mss: m.segment, family } })
       : null;
   const deadlineText = deadline !== undefined ? durationText(deadline * 1000) : "";
+  // Met already (as measured, first to last data segment — the verdict's note says so): nothing
+  // to raise. The model's inverse would answer with about the window in use, i.e. the value set.
+  if (deadline !== undefined && m.transfer_s !== null && m.transfer_s <= deadline) return null;
 
   switch (kind) {
     case "healthy":
@@ -105,34 +134,34 @@ export function makeFix(c: FixContext): Fix | null {
           `${durationText(m.zero_window_s * 1000)}. Make it read faster or sooner (a bigger SO_RCVBUF only absorbs bursts).`;
         return f;
       }
-      const rq = rocketmqKey(receiver, sender, c.receiverIsServer, "Rcv");
+      const rq = rocketmqKey(receiver, sender, c.receiverIsServer, "Rcv", c.protocol);
       const f = blank("receiver", receiver, "");
       f.setting = "SO_RCVBUF";
       f.kernel_family = family;
       if (need && deadline !== undefined) {
         if (!fillDeadline(f, need, deadline, "receive window", m, deadlineText)) return f;
         f.value = need.requiredRcvbuf ?? null;
-        const rqLine = f.value !== null ? `${rq.key}=${f.value}` : null;
+        const rqLine = rq && f.value !== null ? `${rq.key}=${f.value}` : null;
         f.rocketmq = rqLine;
         f.text =
           `Raise the receiver's SO_RCVBUF on ${ep(receiver)} to ≥ ${f.value ?? "?"} (set before listen()/connect(); ` +
           `a window ≥ ${f.window_bytes} B on Linux ${family} rules → model ${durationText(f.predicted_ms ?? NaN)} ≤ ${deadlineText}), ` +
           `or stop setting it so autotuning can grow the window.` +
           (need.requiredRcvbufExceedsRmemMax ? ` It exceeds the default net.core.rmem_max: raise that too.` : "") +
-          (rqLine ? ` RocketMQ ${rq.known ? `(${rq.role} on port ${receiver.port})` : "e.g."}: ${rqLine} in its config file (the file beats -D).` : "");
+          (rq && rqLine ? ` RocketMQ (${rq.role}): ${rqLine} in its config file (the file beats -D).` : "");
         return f;
       }
-      f.rocketmq = `${rq.key}=0`;
+      f.rocketmq = rq ? `${rq.key}=0` : null;
       f.text =
         `Raise the receiver's SO_RCVBUF on ${ep(receiver)}, or stop setting it so autotuning can grow the window ` +
         `(each doubling of the window halves the time while the window is the limit); ` +
-        `give --deadline <time> for the value that meets a time. ` +
-        `RocketMQ ${rq.known ? `(${rq.role} on port ${receiver.port})` : "e.g."}: remove ${rq.key} from its config file or set it to 0 (the file beats -D).`;
+        `give --deadline <time> for the value that meets a time.` +
+        (rq ? ` RocketMQ (${rq.role}): remove ${rq.key} from its config file or set it to 0 (the file beats -D).` : "");
       return f;
     }
 
     case "sender_buffer_limited": {
-      const rq = rocketmqKey(sender, receiver, !c.receiverIsServer, "Snd");
+      const rq = rocketmqKey(sender, receiver, !c.receiverIsServer, "Snd", c.protocol);
       const f = blank("sender", sender, "");
       f.setting = "SO_SNDBUF";
       f.kernel_family = family;
@@ -141,11 +170,11 @@ export function makeFix(c: FixContext): Fix | null {
         // The kernel doubles SO_SNDBUF; the second half roughly covers per-segment overhead, so a
         // request equal to the window in flight is the approximate minimum.
         f.value = f.window_bytes;
-        f.rocketmq = f.value !== null ? `${rq.key}=${f.value}` : null;
+        f.rocketmq = rq && f.value !== null ? `${rq.key}=${f.value}` : null;
         f.text =
           `Raise the sender's SO_SNDBUF on ${ep(sender)} to ≈ ≥ ${f.value} (≥ ${f.window_bytes} B in flight → model ${durationText(f.predicted_ms ?? NaN)} ≤ ${deadlineText}; ` +
           `the kernel doubles the request to cover overhead), or stop setting it so autotuning (net.ipv4.tcp_wmem) can grow it.` +
-          (f.rocketmq ? ` RocketMQ ${rq.known ? `(${rq.role})` : "e.g."}: ${f.rocketmq}.` : "");
+          (rq && f.rocketmq ? ` RocketMQ (${rq.role}): ${f.rocketmq} in its config file.` : "");
         return f;
       }
       f.text =
@@ -157,6 +186,7 @@ export function makeFix(c: FixContext): Fix | null {
 
     case "congestion_limited":
     case "loss_limited": {
+      if (c.rule === "bottleneck") return bottleneckFix(c, need?.requiredThroughputBytesPerSec ?? null, deadlineText);
       const f = blank("network", null, "");
       const lost = kind === "loss_limited" ? `${(100 * (m.loss_rate ?? 0)).toFixed(1)} % of the bytes were retransmitted; ` : "";
       f.text =
@@ -177,4 +207,25 @@ export function makeFix(c: FixContext): Fix | null {
       return f;
     }
   }
+}
+
+/**
+ * A bottleneck link: no socket option raises its rate. The fix is the path's rate (a faster or
+ * less shared link, shaping or policing removed); a window only sets how long its queue is.
+ */
+function bottleneckFix(c: FixContext, requiredRate: number | null, deadlineText: string): Fix {
+  const { m, sender, receiver, opts } = c;
+  const f = blank("network", null, "");
+  const est = pathRateEstimate(m) ?? m.throughput_bytes_per_sec;
+  const rateText = est !== null ? `, ≈ ${formatRate(est)},` : "";
+  const queue = m.rtt_queue_ms !== null ? `its standing queue of ${durationText(m.rtt_queue_ms)}` : "its standing queue";
+  f.text =
+    `No TCP setting fixes this: the path's rate${rateText} between ${ep(sender)} and ${ep(receiver)} is the limit. ` +
+    `A faster or less shared link is the fix (check the link's rate, shaping or policing on the path, and competing flows); ` +
+    `a larger window or buffer only lengthens ${queue}, and a smaller one (or BBR, fq_codel) shortens it without raising the rate` +
+    (requiredRate !== null
+      ? `. The deadline ${deadlineText} needs ${formatRate(requiredRate)} sustained${est !== null && requiredRate > est ? `, more than this path gave` : ""}.`
+      : ".");
+  if (opts.deadlineSec !== undefined) f.deadline_ms = opts.deadlineSec * 1000;
+  return f;
 }

@@ -23,8 +23,13 @@ export interface ModelCheck {
   actual_ms: number;
   /** actual / predicted. */
   ratio: number;
-  /** Within the policy's agreement factor. */
+  /** Within the policy's agreement factor (model_agreement_factor): consistent with the claim. */
   agrees: boolean;
+  /**
+   * How close, in words: "agrees" within model_close_factor, "roughly_agrees" within
+   * model_agreement_factor, else "disagrees" (agreementText writes it for people).
+   */
+  agreement: "agrees" | "roughly_agrees" | "disagrees";
   /** The window's throughput ceiling, window / RTT, bytes/s. */
   window_cap_bytes_per_sec: number;
 }

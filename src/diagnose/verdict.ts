@@ -7,6 +7,7 @@
 import { formatBytes, formatMs, formatRate } from "../model/index.js";
 import type { ConnectionEvidence, Endpoint } from "../tcp/evidence.js";
 import type { VerdictKind } from "./kinds.js";
+import { bottleneckClaim, smallWindowBound } from "./claims.js";
 import { crossCheck } from "./cross-check.js";
 import { durationText, endpointText, percentText } from "./text.js";
 import { makeFix } from "./fix.js";
@@ -79,13 +80,6 @@ function modelSentence(mc: ModelCheck | null, m: Measures): string {
   return `${took} (model: ${durationText(mc.predicted_ms)}).`;
 }
 
-/** "1148 B (2 × MSS 574)", or the largest window seen when it stayed below two segments. */
-function smallCap(m: Measures, mss: number): string {
-  const cap = m.rwnd_max_bytes !== null && m.rwnd_max_bytes > 0 && m.rwnd_max_bytes < 2 * mss ? m.rwnd_max_bytes : 2 * mss;
-  const k = cap / mss;
-  return `${cap} B (${k === 1 ? `one MSS, ${mss}` : Number.isInteger(k) ? `${k} × MSS ${mss}` : `MSS ${mss}`})`;
-}
-
 function claimFor(kind: VerdictKind, ruleId: string, m: Measures, mc: ModelCheck | null, sender: Endpoint, receiver: Endpoint): string {
   const rttText = m.rtt_ms !== null ? `RTT ${formatMs(m.rtt_ms)}` : "an unknown RTT";
   const cap = mc ? `; at ${rttText} that caps throughput at ${formatRate(mc.window_cap_bytes_per_sec)}` : "";
@@ -95,12 +89,11 @@ function claimFor(kind: VerdictKind, ruleId: string, m: Measures, mc: ModelCheck
       if (ruleId === "zero_window") {
         return `${ep(receiver)} closed its window (zero window) for ${secText(m.zero_window_s)}, ${pct(m.zero_window_share ?? 0)} of the transfer: its application stopped reading. ${model}`;
       }
-      const mss = m.mss ?? m.segment;
       const small = m.small_window_share ?? 0;
       const windowText =
         m.rwnd_median_bytes !== null
           ? small >= 0.5
-            ? `advertised ≤ ${smallCap(m, mss)} for ${pct(small)} of the transfer (median ${m.rwnd_median_bytes} B)`
+            ? `advertised ≤ ${smallWindowBound(m)} for ${pct(small)} of the transfer (median ${m.rwnd_median_bytes} B)`
             : `advertised a window of median ${m.rwnd_median_bytes} B (min ${m.rwnd_min_bytes}, max ${m.rwnd_max_bytes})`
           : `advertised windows whose scale is unknown; the sender's largest flight was ${m.flight_max_bytes ?? "?"} B`;
       const filled = m.rwnd_share !== null ? `, and the sender had it full ${pct(m.rwnd_share)} of the time it had data to send` : "";
@@ -109,6 +102,7 @@ function claimFor(kind: VerdictKind, ruleId: string, m: Measures, mc: ModelCheck
     case "loss_limited":
       return `${ep(sender)} retransmitted ${m.retransmitted_bytes} of ${m.bytes_sent} bytes sent (${(100 * (m.loss_rate ?? 0)).toFixed(1)} %); loss recovery held the congestion window down${m.cwnd_share !== null ? ` (${pct(m.cwnd_share)} of busy time)` : ""}. ${model}`;
     case "congestion_limited":
+      if (ruleId === "bottleneck") return bottleneckClaim(m, sender, receiver, model);
       return `${ep(sender)} kept in flight below the window ${ep(receiver)} offered (median in flight ${m.flight_median_bytes ?? "?"} B vs window ${m.rwnd_median_bytes ?? "?"} B) for ${pct(m.cwnd_share ?? 0)} of busy time, with ${m.congestion_signals} retransmission(s)/duplicate ACK(s): the congestion window set the pace. ${model}`;
     case "sender_buffer_limited":
       return `${ep(sender)} kept a flat ${m.flight_max_bytes} B in flight (median ${m.flight_median_bytes} B) while ${ep(receiver)} offered ${m.rwnd_median_bytes} B and nothing was lost: its send buffer, not the network, capped it${cap}; ${model}`;
@@ -171,7 +165,7 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
   if (margin && margin.relative < t.close_margin) notes.push(`close call: ${margin.text}; a small change would give another verdict`);
   if (opts.deadlineSec !== undefined && m.transfer_s !== null) {
     const met = m.transfer_s <= opts.deadlineSec;
-    notes.push(`deadline ${durationText(opts.deadlineSec * 1000)} ${met ? "met" : "missed"}: the data took ${secText(m.transfer_s)}`);
+    notes.push(`deadline ${durationText(opts.deadlineSec * 1000)} ${met ? "met" : "missed"}: the data took ${secText(m.transfer_s)}${met ? "; nothing needs fixing to meet it" : ""}`);
   }
   if (mc && !mc.agrees && kind !== "healthy" && kind !== "application_limited" && kind !== "sender_limited" && kind !== "inconclusive") {
     notes.push(
@@ -211,6 +205,7 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
     receiver: d.receiver,
     receiverIsServer: key === "c2s",
     zeroWindow: rule.id === "zero_window",
+    rule: rule.id,
     opts,
   });
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { diagnoseAll } from "../diagnose/index.js";
-import { bulkHealthy, connection, incident } from "../diagnose/testing/make-evidence.js";
+import { bulkHealthy, connection, incident, stats } from "../diagnose/testing/make-evidence.js";
 import { renderAnalyzeJson } from "./analyze-json.js";
 import { renderAnalyzeText } from "./analyze-text.js";
 import type { AnalysisLike, AnalyzePaint } from "./analyze-types.js";
@@ -96,4 +96,44 @@ test("packet lines: one JSON object per line, batched, serialised at push time",
   assert.deepEqual(lines[1], { "frame.number": 2, "tcp.analysis.window_full": true });
   assert.deepEqual(lines[2], { "frame.number": 3 });
   assert.equal(w.lines, 10);
+});
+
+test("text: the model's word follows the policy's factors; a met deadline prints no fix; a bottleneck is the path's rate", () => {
+  const predicted = diagnoseAll([incident()])[0]!.verdict.model!.predicted_ms / 1000;
+  const textOf = (e: ReturnType<typeof incident>, deadlineSec?: number) =>
+    renderAnalyzeText({ source: "x", result: { ...result, connections: [e] }, shown: diagnoseAll([e], { deadlineSec }), total: 1, deadlineSec });
+  const at = (ratio: number) => textOf(incident({ c2s: { first_data_s: 0, last_data_s: ratio * predicted } }));
+  assert.match(at(1.74), /\(×1\.74, roughly agrees\)/);
+  assert.match(at(1.1), /\(×1\.1, agrees\)/);
+  assert.match(at(2.6), /\(×2\.6, disagrees\)/);
+  assert.doesNotMatch(at(1.74), /, agrees\)/);
+
+  const met = textOf(incident(), 5);
+  assert.doesNotMatch(met, /^ {2}fix /m);
+  assert.doesNotMatch(met, /Raise the receiver's SO_RCVBUF/);
+  assert.match(met, /note +deadline 5\.00 s met: the data took 3\.00 s; nothing needs fixing to meet it/);
+  assert.match(textOf(incident(), 2), /^ {2}fix +Raise the receiver's SO_RCVBUF on 10\.0\.0\.2:9876 to ≥ \d+/m);
+
+  const rate = 11.75e6;
+  const bn = bulkHealthy({
+    server: { addr: "10.0.0.2", port: 5201 },
+    c2s: {
+      bytes: 58_750_000,
+      bytes_sent: 58_750_000,
+      first_data_s: 0.01,
+      last_data_s: 5.01,
+      bytes_in_flight: stats(1448, Math.round(rate * 0.0127), 300_000),
+      rtt_ms: stats(2.0, 12.7, 14, 5000, 13.5),
+      limits: { busy_s: 5, rwnd: 0.02, cwnd: 0.95, app: 0.03 },
+    },
+  });
+  const t = textOf(bn);
+  assert.match(t, /PATH RATE LIMITED \(BOTTLENECK LINK\) \(congestion_limited; rule bottleneck: cwnd_share 0\.950 ≥ 0\.25\)/);
+  assert.match(t, /the path's rate is the limit/);
+  assert.match(t, /^ {2}fix +No TCP setting fixes this: the path's rate/m);
+  assert.doesNotMatch(t, /RocketMQ|congestion window set the pace/);
+  // A rule whose cost is not the number it compared prints that number under its own name
+  // (tiny_window compared rwnd_max_segments; "rwnd_share 2 ≤ 2" was printed before).
+  const tiny = textOf(incident({ c2s: { limits: { busy_s: 0.006, rwnd: 0.07, cwnd: 0.04, app: 0.89 }, small_window_share: 0.27 } }));
+  assert.match(tiny, /; rule tiny_window: rwnd_max_segments 2 ≤ 2\)/);
 });

@@ -5,7 +5,7 @@
  * RTT, flags, limit shares) and the verdict with its model cross-check and fix. Unknown numbers
  * print as "-", never as 0. Colour comes in as functions (cli/style decides whether it is on).
  */
-import { durationText, percentText, VERDICT_TITLES, type Diagnosed } from "../diagnose/index.js";
+import { agreementText, durationText, percentText, VERDICT_TITLES, type Diagnosed } from "../diagnose/index.js";
 import { formatBytes, formatRate } from "../model/index.js";
 import type { ConnectionEvidence, DirectionEvidence, Endpoint, Stats, WindowScaleInfo } from "../tcp/evidence.js";
 import { NO_PAINT, type AnalyzePaint, type AnalyzeReportInput } from "./analyze-types.js";
@@ -139,7 +139,7 @@ export function renderConnection(d: Diagnosed, p: AnalyzePaint = NO_PAINT): stri
         `at window ${m.window_bytes} B (${m.window_source.replace(/_/g, " ")}) and RTT ${num(m.rtt_ms)} ms the model ` +
           `${blames ? "says" : "says the window alone allows"} ${durationText(m.predicted_ms)} (${m.round_trips} round trips); ` +
           `it took ${durationText(m.actual_ms)}` +
-          (blames ? ` (×${m.ratio.toFixed(2)}, ${m.agrees ? "agrees" : "disagrees"})` : ""),
+          (blames ? ` (×${m.ratio}, ${agreementText(m)})` : ""),
       ),
     );
   }
@@ -150,8 +150,12 @@ export function renderConnection(d: Diagnosed, p: AnalyzePaint = NO_PAINT): stri
 
 function ruleText(d: Diagnosed): string {
   const r = d.verdict.rule;
-  if (r.threshold === null || r.value === null) return r.id;
-  return `${r.measure} ${num(r.value)} ${r.op} ${r.threshold}`;
+  // The condition the rule leads with, named by its own measure (tiny_window's cost is rwnd_share,
+  // but the number it compared is rwnd_max_segments), and the rule's id first when it is not that
+  // measure's name ("bottleneck: cwnd_share 0.950 ≥ 0.25").
+  const k = r.conditions.find((c) => c.measure === r.measure) ?? r.conditions[0];
+  if (!k || k.value === null) return r.id;
+  return `${r.id === k.measure ? "" : `${r.id}: `}${k.measure} ${num(k.value)} ${k.op} ${k.threshold}`;
 }
 
 export function renderAnalyzeText(input: AnalyzeReportInput, p: AnalyzePaint = NO_PAINT): string {
