@@ -22,11 +22,32 @@ export function num<K extends string>(m: MeasureValues<K>, k: K): number {
   return typeof v === "number" && Number.isFinite(v) ? v : 0;
 }
 
-/** The deciding rule. */
-export function classify<K extends string>(p: Policy<K>, m: MeasureValues<K>, t: Thresholds): Rule<K> {
-  for (const r of p.gates) if (!r.late && ruleHolds(r, m, t)) return r;
+/** The largest share of busy time, whichever limit it stands for. */
+export function topShare<K extends string>(p: Policy<K>, m: MeasureValues<K>): { measure: K; value: number } | null {
+  let top: { measure: K; value: number } | null = null;
+  for (const s of p.shares) if (top === null || num(m, s.measure) > top.value) top = { measure: s.measure, value: num(m, s.measure) };
+  return top;
+}
+
+/** The costliest limit rule that holds, or null. */
+function bestLimit<K extends string>(p: Policy<K>, m: MeasureValues<K>, t: Thresholds): Rule<K> | null {
   let best: Rule<K> | null = null;
   for (const r of p.limits) if (ruleHolds(r, m, t) && (best === null || num(m, r.cost!) > num(m, best.cost!))) best = r;
+  return best;
+}
+
+/**
+ * The deciding rule. A limit names the verdict only when it cost the most time: when the largest
+ * share of busy time is one no rule holds for (a congestion window growing in slow start, with no
+ * loss and no queue), nothing cost more than the transfer's own round trips and the verdict is
+ * the policy's `none`, however material the runner-up (window autotuning catching up 28 % of a
+ * default-buffer transfer at 5 ms).
+ */
+export function classify<K extends string>(p: Policy<K>, m: MeasureValues<K>, t: Thresholds): Rule<K> {
+  for (const r of p.gates) if (!r.late && ruleHolds(r, m, t)) return r;
+  let best = bestLimit(p, m, t);
+  const top = topShare(p, m);
+  if (best && top && p.shares.some((s) => s.measure === best!.cost) && num(m, best.cost!) < top.value) best = null;
   for (const r of p.gates) if (r.late && best?.kind !== r.kind && ruleHolds(r, m, t)) return r;
   return best ?? p.none;
 }
@@ -81,6 +102,13 @@ export function marginOf<K extends string>(p: Policy<K>, rule: Rule<K>, m: Measu
     for (const r of p.limits) {
       const failing = r.conditions.filter((k) => !holds(k, m, t));
       if (failing.length === 1) condMargin({ ...r, conditions: failing });
+    }
+    // A limit that held but cost less than the largest share: how far ahead that share was.
+    const held = bestLimit(p, m, t);
+    const top = topShare(p, m);
+    if (held && top && top.value > 0) {
+      const v = num(m, held.cost!);
+      consider({ measure: "lead", value: round3(top.value), threshold: round3(v), relative: round3((top.value - v) / top.value), text: `${top.measure} ${fmt(top.value)} (no limit rule held for it) leads ${held.cost} ${fmt(v)} (${held.id})` });
     }
     return best;
   }

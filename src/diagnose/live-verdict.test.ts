@@ -87,9 +87,13 @@ test("live verdicts carry the capture policy's shape: rule conditions, secondary
   assert.match(v.message, /then the application \(30%/);
   assert.ok(v.confidence > 0.5 && v.confidence <= 1);
   assert.ok(v.margin !== null);
-  // Near a threshold: rwnd 26 % of the interval against 25 % — a close call, said so.
-  const close = liveVerdict({ ...base, busyUs: 1_000_000, rwndLimitedUs: 260_000, bytesAcked: 100_000, sndWnd: 8000, rttUs: 20_000 })!;
+  // A close race: rwnd-limited 40 % of the interval, idle 37 % — a lead of 0.03, said so.
+  const close = liveVerdict({ ...base, busyUs: 630_000, rwndLimitedUs: 400_000, bytesAcked: 100_000, sndWnd: 8000, rttUs: 20_000 })!;
   assert.equal(close.kind, "receiver_window_limited");
   assert.ok(close.confidence < 0.6, String(close.confidence));
+  assert.equal(close.margin?.measure, "lead");
+  // Sending (the congestion window, no loss, no queue) 74 %, the window 26 %: the largest share has
+  // no limit rule, so nothing cost more than the round trips — healthy, not the runner-up.
+  assert.equal(liveVerdict({ ...base, busyUs: 1_000_000, rwndLimitedUs: 260_000, bytesAcked: 100_000, sndWnd: 8000, rttUs: 20_000 })!.kind, "healthy");
   assert.match(close.message, /close call/);
 });

@@ -129,7 +129,8 @@ export function measure(conn: ConnectionEvidence, key: DirectionKey): Measures {
     rwnd_min_bytes: rw ? rw.min : null,
     rwnd_max_bytes: rw ? rw.max : null,
     rwnd_scale_source: d.rwnd_scale.source,
-    rwnd_max_segments: rw && segment > 0 ? rw.max / segment : null,
+    // In wire segments: a capture of GRO/TSO-merged segments (largest ≫ the SYN's MSS) would count a 16-MSS window as 2.
+    rwnd_max_segments: rw && segment > 0 ? rw.max / (d.mss_syn && d.mss_syn < segment ? d.mss_syn : segment) : null,
     window_full_count: flagCount(d, "window_full") + flagCount(d, "window_full_inferred"),
     flight_median_bytes: fl ? fl.median : null,
     flight_max_bytes: fl ? fl.max : null,

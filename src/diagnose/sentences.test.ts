@@ -167,7 +167,7 @@ test("a bottleneck link is the path's rate, not the congestion window: title, cl
   assert.equal(vf.rule.id, "bottleneck");
   assert.match(vf.claim, /is 23\.6 MB\/s \(189 Mbit\/s\), ×2\.01 of the throughput/);
   // Congestion with retransmissions and no standing queue keeps the congestion window's words.
-  const cw = diagnoseConnection(bulkHealthy({ c2s: { bytes_sent: 50_010_000, flags: { retransmission: 7 }, limits: { busy_s: 1, rwnd: 0.1, cwnd: 0.85, app: 0.05 } } }));
+  const cw = diagnoseConnection(bulkHealthy({ c2s: { bytes_sent: 50_100_000, flags: { retransmission: 70 }, limits: { busy_s: 1, rwnd: 0.1, cwnd: 0.85, app: 0.05 } } }));
   assert.equal(cw.rule.id, "cwnd_share");
   assert.match(cw.claim, /the congestion window set the pace/);
   assert.doesNotMatch(cw.fix!.text, /path's rate/);

@@ -85,7 +85,7 @@ test("each verdict kind from hand-made evidence", () => {
     [
       "congestion_limited",
       "cwnd_share",
-      bulkHealthy({ c2s: { bytes_sent: 50_010_000, flags: { retransmission: 7 }, limits: { busy_s: 1, rwnd: 0.1, cwnd: 0.85, app: 0.05 } } }),
+      bulkHealthy({ c2s: { bytes_sent: 50_100_000, flags: { retransmission: 70 }, limits: { busy_s: 1, rwnd: 0.1, cwnd: 0.85, app: 0.05 } } }),
     ],
     ["healthy", "no_limit", bulkHealthy()],
     [
@@ -163,7 +163,10 @@ test("thresholds are data: overriding one changes the verdict", () => {
   // No plateau rule: the window's share (0.4) is still material, but a 64 KiB window at 1.66 ms
   // could carry 57× what moved (window_bound_ratio > 4), so the window did not set the pace either.
   assert.equal(diagnoseConnection(e, { thresholds: { sndbuf_flight_plateau: 1.01 } }).kind, "healthy");
-  assert.equal(diagnoseConnection(e, { thresholds: { sndbuf_flight_plateau: 1.01, window_bound_factor: 100 } }).kind, "receiver_window_limited");
+  // The window's share first (0.45, below rwnd_half_share) and a counterfactual relaxed: the window.
+  const w = incident({ c2s: { limits: { busy_s: 3, rwnd: 0.45, cwnd: 0.3, app: 0.25 }, small_window_share: 0.4, rwnd_adv: stats(65535, 65535, 65535) } });
+  assert.equal(diagnoseConnection(w, { thresholds: { sndbuf_flight_plateau: 1.01 } }).kind, "healthy");
+  assert.equal(diagnoseConnection(w, { thresholds: { sndbuf_flight_plateau: 1.01, window_bound_factor: 100 } }).kind, "receiver_window_limited");
 });
 
 test("a flat flight of 3–4 segments is a plateau; a slow-start ramp is not", () => {
@@ -227,6 +230,6 @@ test("a capture that missed most of a direction's payload gets no verdict of its
   assert.equal(v.fix, null);
   // Half captured is enough to judge; a zero window seen is evidence however sparse the rest.
   assert.notEqual(diagnoseConnection(bulkHealthy({ c2s: { ...sparse.c2s, bytes_sent: 2665 } })).rule.id, "sparse_capture");
-  const zw = diagnoseConnection(bulkHealthy({ c2s: { ...sparse.c2s, zero_window_s: 10 } }));
+  const zw = diagnoseConnection(bulkHealthy({ c2s: { ...sparse.c2s, zero_window_s: 10, limits: { busy_s: 20, rwnd: 0.6, cwnd: 0.3, app: 0.1 } } }));
   assert.equal(zw.kind, "receiver_window_limited");
 });
