@@ -1,15 +1,19 @@
 /**
  * The program itself: no command is a usage error (help, exit 2), every command's help ends with
- * its exit statuses from the one table (cli/exit-codes), and the light command list (cli/commands)
- * says what each module registers.
+ * its exit statuses from the one table (cli/exit-codes), the light command list (cli/commands)
+ * says what each module registers, and the built `bin/tcpwin.js` (per-command bundles) behaves as
+ * the source does.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
 import type { Command } from "commander";
 import { COMMANDS, commandOf } from "../../src/cli/commands/index.js";
 import { DESCRIBED_COMMANDS, exitStatusHelp } from "../../src/cli/exit-codes.js";
 import { buildProgram, loadCommand, type Register } from "../../src/cli/main.js";
-import { runCli } from "./run-cli.js";
+import { ROOT, runCli } from "./run-cli.js";
 
 async function allLoaded(): Promise<Record<string, Register>> {
   const loaded: Record<string, Register> = {};
@@ -104,4 +108,51 @@ test("commandOf: the first word that is not an option, or the one after help", (
   assert.equal(commandOf(argv("help", "lab")), "lab");
   assert.equal(commandOf(argv("lab", "link", "--rtt", "1ms")), "lab");
   for (const none of [argv(), argv("--help"), argv("help"), argv("-V"), argv("anlyze"), argv("help", "nope")]) assert.equal(commandOf(none), undefined, none.join(" "));
+});
+
+// The installed entry: bin/tcpwin.js runs dist/bundle/<command>.js (npm run build). Skipped when the
+// build is missing or older than src/, since it would test stale code.
+const BIN = join(ROOT, "bin/tcpwin.js");
+const BUNDLES = join(ROOT, "dist/bundle");
+function newestSource(dir: string): number {
+  let t = 0;
+  for (const n of readdirSync(dir)) {
+    const p = join(dir, n);
+    const s = statSync(p);
+    t = Math.max(t, s.isDirectory() ? newestSource(p) : s.mtimeMs);
+  }
+  return t;
+}
+const bundleSkip = !existsSync(join(BUNDLES, "no-command.js"))
+  ? "dist/bundle/ not built (npm run build)"
+  : statSync(join(BUNDLES, "no-command.js")).mtimeMs < newestSource(join(ROOT, "src"))
+    ? "dist/bundle/ is older than src/ (npm run build)"
+    : false;
+
+function runBin(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL", env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("bin/tcpwin.js (built bundles) answers as the source does", { skip: bundleSkip }, () => {
+  for (const c of COMMANDS) assert.ok(existsSync(join(BUNDLES, `${c.name}.js`)), `dist/bundle/${c.name}.js`);
+  const cases = [
+    ["model", "--size", "2079208", "--rtt", "1.66ms", "--mss", "574", "--rcvbuf", "1024", "--kernel", "6.18", "--json"],
+    ["analyze", "assets/rcvbuf-1024.pcap", "--json", "--deadline", "4ms"],
+    ["demo"],
+    ["trace", "--help"],
+    ["lab", "link", "--help"],
+    [],
+    ["--help"],
+    ["model", "--rtt", "0"],
+  ];
+  for (const args of cases) {
+    const bin = runBin(args);
+    const src = runCli(args);
+    assert.deepEqual(bin, { status: src.status, stdout: src.stdout, stderr: src.stderr }, args.join(" "));
+  }
+  // sockets reads the kernel: its JSON parses.
+  const s = runBin(["sockets", "--json", "--state", "listen"]);
+  assert.equal(s.status, 0, s.stderr);
+  assert.ok(Array.isArray(JSON.parse(s.stdout)));
 });
