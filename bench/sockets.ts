@@ -5,12 +5,13 @@
  * several times with stdout to /dev/null, best and median reported:
  *   tcpwin sockets --json        vs  ss -tinmH
  *   tcpwin sockets --pid P       vs  ss -tinmp (the only way ss finds one process's sockets)
- * tcpwin runs as a real process: the CLI bundled once by esbuild, then `node cli.mjs sockets ...`,
- * so node's start-up is counted like ss's. Targets: ratio ≤ 1 at 100 k; pid lookup < ½ of ss -p.
+ * tcpwin runs as a real process, as installed: `node bin/tcpwin.js sockets ...` (the build's
+ * dist/bundle/sockets.js); without a build, the CLI bundled here once by esbuild. Node's start-up
+ * is counted like ss's. Targets: ratio ≤ 2 at 10 k, ≤ 1 at 100 k; pid lookup < ½ of ss -p.
  * Everything it opens is closed at the end (and on SIGINT).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, openSync, closeSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, closeSync, rmSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { availableParallelism, loadavg } from "node:os";
@@ -61,8 +62,13 @@ async function holdPairs(pairs: number): Promise<void> {
   }
 }
 
-/** Bundle the CLI so it starts like an installed one (no tsx transpiling at every start). */
+/** The built CLI (`npm run build`); else the CLI bundled here, so it starts like an installed one (no tsx transpiling at every start). */
 function bundleCli(): string[] {
+  if (existsSync(`${ROOT}dist/bundle/sockets.js`)) {
+    process.stdout.write("tcpwin: node bin/tcpwin.js (the build's dist/bundle/sockets.js)\n");
+    return [process.execPath, `${ROOT}bin/tcpwin.js`];
+  }
+  process.stdout.write("tcpwin: not built (npm run build): timing the CLI bundled here from src/\n");
   mkdirSync(CACHE, { recursive: true });
   const out = `${CACHE}cli.mjs`;
   const esbuild = `${ROOT}node_modules/.bin/esbuild`;
@@ -153,7 +159,8 @@ export async function run(): Promise<void> {
         "tcpwin sockets --json": `${f(t.best)} (median ${f(t.median)}); 1 thread ${f(t1.best)} (${f(t1.median)}); 2 threads ${f(t2.best)} (${f(t2.median)})`,
         "ss -tinmH": `${f(s.best)} (median ${f(s.median)})`,
         "tcpwin/ss": `${(t.best / s.best).toFixed(2)} (median ${(t.median / s.median).toFixed(2)}); 1 thread ${(t1.best / s.best).toFixed(2)}; 2 threads ${(t2.best / s.best).toFixed(2)}`,
-        target: total === 100_000 ? (t.median <= s.median ? "met (≤ 1)" : "MISSED (> 1)") : "",
+        // Issue 9: ≤ 2× ss at 10 000 sockets (node's start-up dominates there), ≤ 1× at 100 000.
+        target: total === 100_000 ? (t.median <= s.median ? "met (≤ 1)" : "MISSED (> 1)") : t.median <= 2 * s.median ? "met (≤ 2)" : "MISSED (> 2)",
       });
       // The library alone, in this process: dump + decode every socket into objects (no output).
       const lib: number[] = [];

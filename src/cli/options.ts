@@ -30,3 +30,9 @@ export const positiveDurationArg = (what: string) =>
 export const bandwidthArg = wrap((t) => parseBandwidth(t, "rate"));
 export const intArg = (min: number, max: number) => wrap((t) => parseInteger(t, "value", min, max));
 export const mssArg = intArg(88, 65535);
+
+/** A process id (1 … 4194304, Linux's pid_max limit). Here, not in commands/sockets, so `trace` does not load koffi for it. */
+export const pidArg = (t: string): number => {
+  if (!/^\d+$/.test(t.trim()) || Number(t) < 1 || Number(t) > 4194304) throw new InvalidArgumentError(`${JSON.stringify(t)} is not a process id`);
+  return Number(t);
+};

@@ -36,9 +36,6 @@ Examples:
   $ tcpwin analyze trace.pcap --packets --stream 3 | head
   # from a pipe
   $ tcpdump -i eth0 -w - port 9876 | tcpwin analyze -
-
-Exit status: 0 analysed, 1 unreadable or partly unreadable input (what was read is still
-printed, then the error with its byte offset), 2 bad usage.
 `;
 
 export function registerAnalyze(program: Command): void {

@@ -15,7 +15,7 @@ import { writeSocketsJson } from "../../report/sockets-json-run.js";
 import type { MachineLimits } from "../../diagnose/live-flags.js";
 import { kernelFamily, parseKernelVersion, DEFAULT_RMEM_MAX, DEFAULT_TCP_RMEM } from "../../model/index.js";
 import { readMachineNet } from "../machine.js";
-import { bandwidthArg } from "../options.js";
+import { bandwidthArg, pidArg } from "../options.js";
 import { style } from "../style.js";
 
 export interface SocketsOpts {
@@ -48,10 +48,7 @@ export const portArg = (t: string): number => {
   return Number(t);
 };
 
-export const pidArg = (t: string): number => {
-  if (!/^\d+$/.test(t.trim()) || Number(t) < 1 || Number(t) > 4194304) throw new InvalidArgumentError(`${JSON.stringify(t)} is not a process id`);
-  return Number(t);
-};
+export { pidArg } from "../options.js";
 
 /** HOST, HOST:PORT, [V6]:PORT, V6, :PORT, NET/PREFIX. IP literals only (no DNS: it would hang). */
 export const endpointArg = (t: string): EndpointMatch => {

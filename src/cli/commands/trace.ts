@@ -11,9 +11,8 @@ import { Command, Option } from "commander";
 import { traceSockopts, type TraceResult } from "../../kernel/trace.js";
 import { describeSocket, type SockoptEvent } from "../../kernel/strace.js";
 import { UsageError } from "../../errors.js";
-import { durationArg } from "../options.js";
+import { durationArg, pidArg } from "../options.js";
 import { style, type Style } from "../style.js";
-import { pidArg } from "./sockets.js";
 
 interface TraceOpts {
   pid?: number;
