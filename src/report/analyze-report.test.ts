@@ -23,7 +23,7 @@ test("text: header, per-connection summary rows, verdict, model, fix; most impor
   for (const label of ["payload", "MSS (SYN) / largest", "peer's window scale", "peer's window min/med/max", "in flight min/med/max", "RTT min/med/p95/max", "flags", "limited by (busy time)", "handshake RTT", "verdict", "model", "fix"]) {
     assert.ok(t.includes(`  ${label}`), label);
   }
-  assert.match(t, /RECEIVER WINDOW LIMITED \(receiver_window_limited; rule rwnd_share 0\.990 ≥ 0\.25\)/);
+  assert.match(t, /RECEIVER WINDOW LIMITED \(receiver_window_limited; rule rwnd_share 0\.990 ≥ 0\.25; confidence 1\.00\)/);
   assert.match(t, /1148 \/ 1148 \/ 1148 B/);
   assert.match(t, /1\.60 \/ 1\.66 \/ 1\.80 \/ 1\.90 ms/);
   assert.match(t, /window_full 1800/);
@@ -128,12 +128,12 @@ test("text: the model's word follows the policy's factors; a met deadline prints
     },
   });
   const t = textOf(bn);
-  assert.match(t, /PATH RATE LIMITED \(BOTTLENECK LINK\) \(congestion_limited; rule bottleneck: cwnd_share 0\.950 ≥ 0\.25\)/);
+  assert.match(t, /PATH RATE LIMITED \(BOTTLENECK LINK\) \(congestion_limited; rule bottleneck: cwnd_share 0\.950 ≥ 0\.25; confidence \d\.\d\d\)/);
   assert.match(t, /the path's rate is the limit/);
   assert.match(t, /^ {2}fix +No TCP setting fixes this: the path's rate/m);
   assert.doesNotMatch(t, /RocketMQ|congestion window set the pace/);
   // A rule whose cost is not the number it compared prints that number under its own name
   // (tiny_window compared rwnd_max_segments; "rwnd_share 2 ≤ 2" was printed before).
   const tiny = textOf(incident({ c2s: { limits: { busy_s: 0.006, rwnd: 0.07, cwnd: 0.04, app: 0.89 }, small_window_share: 0.27 } }));
-  assert.match(tiny, /; rule tiny_window: rwnd_max_segments 2 ≤ 2\)/);
+  assert.match(tiny, /; rule tiny_window: rwnd_max_segments 2 ≤ 2; confidence 1\.00\)/);
 });

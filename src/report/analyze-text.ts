@@ -104,7 +104,7 @@ export function renderConnection(d: Diagnosed, p: AnalyzePaint = NO_PAINT): stri
       `${c.c2s.packets + c.s2c.packets} packets, ${c.state}${c.handshake_seen ? "" : ", handshake not captured"}`,
   );
   const colour = verdictColour(p, v);
-  const verdictLine = `  ${"verdict".padEnd(LABEL)}${p.bold(colour(v.title.toUpperCase()))} ${p.dim(`(${v.kind}; rule ${ruleText(d)})`)}`;
+  const verdictLine = `  ${"verdict".padEnd(LABEL)}${p.bold(colour(v.title.toUpperCase()))} ${p.dim(`(${v.kind}; rule ${ruleText(d)}; confidence ${v.confidence.toFixed(2)})`)}`;
   if (v.rule.id === "no_data") {
     out.push(verdictLine, ...block(p, "", v.claim));
     return out;

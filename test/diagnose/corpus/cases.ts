@@ -37,6 +37,14 @@ export interface Case {
   cut?: number;
   /** In the CI subset (one run of each kind). */
   quick?: boolean;
+  /**
+   * What the sender's kernel says, when it overrides the constructed truth: iperf3's own count of
+   * retransmitted segments (tcp_info total_retrans) as a share of the segments it sent. A veth with
+   * default buffers sometimes retransmits 0.1–0.4 % (RACK/TLP timers firing on a CPU-bound host;
+   * iperf3 agrees with the capture) and sometimes none: the run, not the case, decides whether the
+   * congestion window was cut.
+   */
+  kernelRetransmitted?: { atLeast: number; truth: VerdictKind };
 }
 
 /** `tcpwin` as the lab's shell commands run it (filled in by the runner). */
@@ -162,13 +170,17 @@ export const CASES: readonly Case[] = [
     truth: "healthy",
     why: "iperf3 with kernel defaults through a veth: as fast as this machine moves data",
     path: { via: "veth", iperf: ["-n", "50M"] },
+    kernelRetransmitted: { atLeast: 0.001, truth: "congestion_limited" },
     quick: true,
   },
+  // Not here: 2 MB with defaults at 5 ms. Slow start's bursts outran the userspace forwarder
+  // (a standing queue of 2.6–7.4 ms, srtt up to 12 ms on a 5 ms link) in 4 of 10 runs: the emulator
+  // itself became a bottleneck, so the case had no fixed truth. 300 KB stays below that.
   {
-    id: "healthy-default-5ms",
+    id: "healthy-default-300k-5ms",
     truth: "healthy",
-    why: "2 MB with kernel defaults at 5 ms: slow start, nothing else",
-    path: { via: "lab", link: ["--rtt", "5ms"], server: `${CLI} lab serve --count 1`, client: `${CLI} lab send $TCPWIN_LAB_B --size 2MB` },
+    why: "300 KB with kernel defaults at 5 ms: slow start, nothing else",
+    path: { via: "lab", link: ["--rtt", "5ms"], server: `${CLI} lab serve --count 1`, client: `${CLI} lab send $TCPWIN_LAB_B --size 300K` },
   },
   {
     id: "healthy-small-100k-1.66ms",

@@ -8,16 +8,19 @@ import type { CaseRun } from "./run-case.js";
 
 export interface Tally {
   matrix: Map<string, Map<string, number>>;
-  /** case id (+ variant) → kind → count */
+  /**
+   * case id (+ variant) → "said|truth" → count. A run's truth is its case's, unless the kernel's
+   * own count overrode it (cases.ts `kernelRetransmitted`), so a case is stable when every run
+   * with the same truth said the same kind.
+   */
   perCase: Map<string, Map<string, number>>;
-  truthOf: Map<string, string>;
   right: number;
   total: number;
   errors: string[];
 }
 
 export function tally(runs: readonly CaseRun[]): Tally {
-  const t: Tally = { matrix: new Map(), perCase: new Map(), truthOf: new Map(), right: 0, total: 0, errors: [] };
+  const t: Tally = { matrix: new Map(), perCase: new Map(), right: 0, total: 0, errors: [] };
   const bump = (m: Map<string, Map<string, number>>, a: string, b: string) => {
     const row = m.get(a) ?? new Map<string, number>();
     row.set(b, (row.get(b) ?? 0) + 1);
@@ -27,9 +30,8 @@ export function tally(runs: readonly CaseRun[]): Tally {
     if (r.error) t.errors.push(`${r.id}: ${r.error}`);
     for (const j of r.judged) {
       const key = j.variant === "full" ? r.id : `${r.id} (cut)`;
-      t.truthOf.set(key, r.truth);
       bump(t.matrix, r.truth, j.kind);
-      bump(t.perCase, key, j.kind);
+      bump(t.perCase, key, `${j.kind}|${r.truth}`);
       t.total++;
       if (j.kind === r.truth) t.right++;
     }
@@ -58,13 +60,25 @@ export function renderMatrix(t: Tally): string {
   return [head, rule, ...body].join("\n");
 }
 
-/** Cases that were wrong or changed kind between runs, one line each; empty when none. */
+/** Cases that were wrong, or said different kinds for runs of one truth, one line each; empty when none. */
 export function unstable(t: Tally): string[] {
   const out: string[] = [];
-  for (const [id, kinds] of t.perCase) {
-    const truth = t.truthOf.get(id)!;
-    if (kinds.size === 1 && kinds.has(truth)) continue;
-    out.push(`${id} (truth ${truth}): ${[...kinds].map(([k, n]) => `${k} ×${n}`).join(", ")}`);
+  for (const [id, said] of t.perCase) {
+    const pairs = [...said].map(([k, n]) => ({ kind: k.split("|")[0]!, truth: k.split("|")[1]!, n }));
+    const wrong = pairs.some((p) => p.kind !== p.truth);
+    const truths = new Set(pairs.map((p) => p.truth));
+    if (!wrong && truths.size === pairs.length) continue;
+    out.push(`${id}: ${pairs.map((p) => `${p.kind} ×${p.n}${p.kind === p.truth ? "" : ` (truth ${p.truth})`}`).join(", ")}`);
+  }
+  return out;
+}
+
+/** Cases whose truth the kernel's count changed in some runs, for the report. */
+export function overridden(t: Tally): string[] {
+  const out: string[] = [];
+  for (const [id, said] of t.perCase) {
+    const truths = new Set([...said.keys()].map((k) => k.split("|")[1]));
+    if (truths.size > 1) out.push(`${id}: ${[...said].map(([k, n]) => `truth ${k.split("|")[1]} ×${n}`).join(", ")}`);
   }
   return out;
 }

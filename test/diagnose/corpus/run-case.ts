@@ -33,6 +33,8 @@ export interface CaseRun {
   id: string;
   truth: string;
   judged: Judged[];
+  /** iperf3's retransmitted segments × MSS / bytes sent, for cases whose truth the kernel's count can change. */
+  kernel_retransmitted?: number;
   /** Set when the case could not be made (a tool failed): not a verdict. */
   error: string | null;
   ms: number;
@@ -112,7 +114,13 @@ export async function runCase(c: Case): Promise<CaseRun> {
       else {
         const pair = createVethPair(c.path.mtu ? { mtu: c.path.mtu } : {});
         try {
-          await captureIperf(pair, pcap, c.path.iperf);
+          const cap = await captureIperf(pair, pcap, c.path.iperf);
+          const sent = (cap.iperf as { end?: { sum_sent?: { retransmits?: number; bytes?: number } } }).end?.sum_sent;
+          if (c.kernelRetransmitted && sent?.retransmits !== undefined && sent.bytes) {
+            const share = (sent.retransmits * ((c.path.mtu ?? 1500) - 52)) / sent.bytes;
+            run.kernel_retransmitted = share;
+            if (share >= c.kernelRetransmitted.atLeast) run.truth = c.kernelRetransmitted.truth;
+          }
         } finally {
           pair.close();
         }
