@@ -15,6 +15,8 @@ export { LabLink, LabPermissionError, sweepLeftovers, checkLabPrivileges, LAB_AD
 export type { LinkOptions, LinkInfo } from "./link/link.js";
 export type { ForwarderStats } from "./link/forwarder.js";
 export type { DirectionStats } from "./link/forwarder-types.js";
+export { summarizeLateness, latenessWarning, LATENESS_WARN_SHARE, LATENESS_WARN_FLOOR_US } from "./link/lateness.js";
+export type { LatenessSummary, DirectionLateness } from "./link/lateness.js";
 export { runSession, guardLink } from "./link/session.js";
 export { runValidate, runCell, iperf3RttCheck, gridCells, FULL_GRID, QUICK_CELLS, INCIDENT_BYTES } from "./validate.js";
 export type { GridCell, CellResult, ValidateOptions, RttCheck } from "./validate.js";
