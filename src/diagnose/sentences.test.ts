@@ -144,7 +144,7 @@ test("a bottleneck link is the path's rate, not the congestion window: title, cl
   const v = diagnoseConnection(bottleneck());
   assert.equal(v.kind, "congestion_limited", "the kind is unchanged");
   assert.equal(v.rule.id, "bottleneck");
-  assert.equal(v.title, "path rate limited (bottleneck link)");
+  assert.equal(v.title, "path rate limited: a bottleneck link");
   assert.match(v.claim, /^the path's rate is the limit: a bottleneck link between 10\.0\.0\.1:40000 and 10\.0\.0\.2:5201 ran full\./);
   assert.match(v.claim, /The data moved at 11\.8 MB\/s \(94\.0 Mbit\/s\)/);
   assert.match(v.claim, /rate estimate \(median in flight 149225 B \/ median RTT 12\.70 ms\) is 11\.8 MB\/s \(94\.0 Mbit\/s\), ≈ the throughput/);

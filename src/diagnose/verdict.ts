@@ -31,7 +31,7 @@ const RULE_TITLES: Record<string, string> = {
   sparse_capture: "too little captured",
   tiny_transfer: "too small to tell",
   no_data: "no data",
-  bottleneck: "path rate limited (bottleneck link)",
+  bottleneck: "path rate limited: a bottleneck link",
   peer_response: "waiting on the peer's responses",
 };
 

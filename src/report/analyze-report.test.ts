@@ -128,7 +128,7 @@ test("text: the model's word follows the policy's factors; a met deadline prints
     },
   });
   const t = textOf(bn);
-  assert.match(t, /PATH RATE LIMITED \(BOTTLENECK LINK\) \(congestion_limited; rule bottleneck: cwnd_share 0\.950 ≥ 0\.25; confidence \d\.\d\d\)/);
+  assert.match(t, /PATH RATE LIMITED: A BOTTLENECK LINK \(congestion_limited; rule bottleneck: cwnd_share 0\.950 ≥ 0\.25; confidence \d\.\d\d\)/);
   assert.match(t, /the path's rate is the limit/);
   assert.match(t, /^ {2}fix +No TCP setting fixes this: the path's rate/m);
   assert.doesNotMatch(t, /RocketMQ|congestion window set the pace/);
