@@ -20,9 +20,15 @@
  *
  * The sink (stream-assembler.ts) fans the results out to the protocol handlers.
  */
-import { TCP_FIN, TCP_SYN } from "../capture/packet.js";
-import { seqDiff } from "./seq.js";
+import { TCP_FIN as FIN_, TCP_SYN as SYN_ } from "../capture/packet.js";
+import { seqDiff as seqDiff_ } from "./seq.js";
 import type { StreamDir } from "./stream.js";
+
+// Imported bindings copied to module constants: per-packet reads of an import can go through a
+// getter (tsx's ESM transform), a local constant never does.
+const TCP_FIN = FIN_;
+const TCP_SYN = SYN_;
+const seqDiff = seqDiff_;
 
 /**
  * Held (out-of-order) payload per direction, bytes. A hole waits for its retransmission with up to

@@ -138,6 +138,10 @@ test("tcpdump on a veth pair: every byte of a known pattern, in order, both ways
     }
     assert.ok(c.closes.includes("0 fin") && c.closes.includes("1 fin") && c.closes.at(-1) === "0 end", c.closes.join());
 
+    // Asking for the reader thread changes nothing: with protocols the capture is read in this thread.
+    const viaWorker = analyzeCapture(file, { protocols: [factory(7001)], readWorker: true }).connections.find((x) => x.server.port === 7001)!;
+    assert.deepEqual(viaWorker.app!.check, c);
+
     const k = checked(cutFile, 7001);
     assert.deepEqual([k.bad, k.outOfPlace], [0, 0]);
     assert.deepEqual([k.delivered[0] + k.gaps[0], k.delivered[1] + k.gaps[1]], [N, M], "every byte delivered or reported missing");
