@@ -51,8 +51,10 @@ function run(mode: "release" | "refuse" | "none" | "claim"): string[] {
 test("with a protocol registered, released and refused flows allocate nothing more per packet than no protocol at all", () => {
   const [none, release, refuse, claim] = (["none", "release", "refuse", "claim"] as const).map((m) => run(m).length);
   console.log(`# collections in 1 M segments: no protocol ${none}, released ${release}, refused ${refuse}, claimed ${claim}`);
-  assert.ok(release! <= none!, "released flow");
-  assert.ok(refuse! <= none!, "refused flow");
+  // One collection of slack: the count moves by one with the timing of the run (seen 4 vs 5 under
+  // load); an allocation per packet, even one 16-byte number, adds at least 4 per million.
+  assert.ok(release! <= none! + 1, "released flow");
+  assert.ok(refuse! <= none! + 1, "refused flow");
   // The check can fail: a claimed flow gets a view per segment (subarray), and that shows.
   assert.ok(claim! > none! + 5, "a claimed flow allocates (views), so the measure sees allocations");
 });
