@@ -22,6 +22,7 @@ import type { Conversation } from "./conversation.js";
 import type { ConnectionEvidence } from "./evidence.js";
 import { packetFields, type PacketFields } from "./packet-fields.js";
 import type { StreamFactory } from "./stream.js";
+import type { StreamFailure } from "./stream-assembler.js";
 
 export interface AnalyzeOptions {
   /** Only this tcp.stream. */
@@ -66,7 +67,7 @@ export interface DecodeCounts {
  * counters, or connections whose payload is mostly missing. No file offset (it is about the whole).
  */
 export interface AnalysisWarning {
-  code: "capture_drops" | "captured_share_low";
+  code: "capture_drops" | "captured_share_low" | "protocol_failed";
   message: string;
 }
 
@@ -163,7 +164,7 @@ export function analyzeCapture(source: string, opts: AnalyzeOptions = {}): Analy
     connections,
     packets,
     tcpPackets: tcp,
-    warnings: [...reader.warnings, ...coverageWarnings(drops, connections)],
+    warnings: [...reader.warnings, ...coverageWarnings(drops, connections), ...protocolWarnings(analyzer.protocolFailures)],
     error: reader.error,
     firstTs: packets > 0 ? { sec: firstSec, nsec: firstNsec } : null,
     durationS: packets > 0 ? lastSec - firstSec + (lastNsec - firstNsec) / 1e9 : 0,
@@ -171,6 +172,25 @@ export function analyzeCapture(source: string, opts: AnalyzeOptions = {}): Analy
     skipped,
     capture: drops,
   };
+}
+
+/**
+ * Protocol handlers that threw (tcp/stream-assembler released them; the TCP analysis went on): one
+ * warning per protocol, with how many connections and the first failure's place and message.
+ */
+export function protocolWarnings(failures: readonly StreamFailure[]): AnalysisWarning[] {
+  const by = new Map<string, { first: StreamFailure; streams: Set<number> }>();
+  for (const f of failures) {
+    const g = by.get(f.protocol);
+    if (g) g.streams.add(f.stream ?? -1);
+    else by.set(f.protocol, { first: f, streams: new Set([f.stream ?? -1]) });
+  }
+  return [...by].map(([name, { first: f, streams }]) => ({
+    code: "protocol_failed" as const,
+    message:
+      `the ${name} decoder failed on ${streams.size === 1 ? "a connection" : `${streams.size} connections`} and stopped following ${streams.size === 1 ? "it" : "them"} ` +
+      `(first: stream ${f.stream}, ${f.call}${f.offset >= 0 ? ` at ${f.dir === 0 ? "c2s" : "s2c"} byte ${f.offset}` : ""}: ${f.message}); the TCP analysis is complete`,
+  }));
 }
 
 const SOURCE_WORDS = { interface_statistics: "interface stats", packet_blocks: "packet block drop counts" } as const;

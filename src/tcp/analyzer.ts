@@ -31,7 +31,7 @@ import type { HalfFlow } from "./half-flow.js";
 import { SegmentResult } from "./segment-result.js";
 import { analyzeSequence } from "./sequence-analysis.js";
 import { seqDiff, seqGe, seqGt, seqSub } from "./seq.js";
-import { StreamAssembler } from "./stream-assembler.js";
+import { StreamAssembler, type StreamFailure } from "./stream-assembler.js";
 import type { StreamDir, StreamFactory } from "./stream.js";
 
 const SFR = TCP_SYN | TCP_FIN | TCP_RST;
@@ -78,6 +78,8 @@ export class TcpAnalyzer {
   private readonly onResult: ((r: SegmentResult, seg: TcpPacket) => void) | null;
   private readonly select: ((c: Conversation, seg: TcpPacket) => boolean) | null;
   private readonly protocols: readonly StreamFactory[] | null;
+  /** Protocol handlers (or factories) that threw, with their stream: those flows were released. */
+  readonly protocolFailures: StreamFailure[] = [];
   segments = 0;
 
   constructor(opts: TcpAnalyzerOptions = {}) {
@@ -140,12 +142,18 @@ export class TcpAnalyzer {
     const v4 = c.ipVersion === 4;
     const a = v4 ? ipv4ToString(c.v4a) : ipv6ToString(c.v6a);
     const b = v4 ? ipv4ToString(c.v4b) : ipv6ToString(c.v6b);
-    const sa = StreamAssembler.accept(this.protocols!, {
-      stream: c.stream,
-      client: { addr: a, port: c.portA },
-      server: { addr: b, port: c.portB },
-      handshakeSeen: (seg.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN,
-    });
+    const failed = this.protocolFailures.length;
+    const sa = StreamAssembler.accept(
+      this.protocols!,
+      {
+        stream: c.stream,
+        client: { addr: a, port: c.portA },
+        server: { addr: b, port: c.portB },
+        handshakeSeen: (seg.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN,
+      },
+      this.protocolFailures,
+    );
+    for (let i = failed; i < this.protocolFailures.length; i++) this.protocolFailures[i]!.stream = c.stream;
     c.streams = sa;
     c.app = sa;
   }
@@ -373,15 +381,22 @@ export class TcpAnalyzer {
       const closed = c.state === 3 || (c.dirs[0].sawFin && c.dirs[1].sawFin);
       const unanswered = c.state === 0 && !c.sawSynAck && !c.dirs[0].hasData && !c.dirs[1].hasData;
       if (c.superseded || (closed && idle >= this.closedIdleNs) || (unanswered && idle >= this.synIdleNs)) {
-        if (c.selected) {
-          c.app?.end(c.endNs);
-          this.done[s] = buildEvidence(c);
-        }
+        if (c.selected) this.done[s] = this.evidenceOf(c, c.endNs);
         if (!c.superseded) this.table.remove(c);
         this.conversations[s] = EVICTED;
       } else this.live[w++] = s;
     }
     this.live.length = w;
+  }
+
+  /** The conversation's evidence; its protocols are told the packets are over first (at `endNs`). */
+  private evidenceOf(c: Conversation, endNs: number): ConnectionEvidence {
+    const app = c.app;
+    if (app === null) return buildEvidence(c);
+    app.end(endNs);
+    const e = buildEvidence(c);
+    if (app.failures !== null) for (const f of app.failures) this.protocolFailures.push({ ...f, stream: c.stream });
+    return e;
   }
 
   /** Evidence for every reported conversation, in stream order. */
@@ -392,10 +407,7 @@ export class TcpAnalyzer {
       if (c === EVICTED) {
         const e = this.done[s];
         if (e) out.push(e);
-      } else if (c.selected) {
-        c.app?.end(this.lastNs);
-        out.push(buildEvidence(c));
-      }
+      } else if (c.selected) out.push(this.evidenceOf(c, this.lastNs));
     }
     return out;
   }

@@ -355,3 +355,35 @@ test("handler sees RST ends of connections ending mid-stream", () => {
   f.raw(1, f.seq(1, 0), TCP_RST | TCP_ACK, [], { ack: f.seq(0, 10) });
   assert.deepEqual(h.kinds(), ["data 0 0+10", "close 1 rst"]);
 });
+
+test("a handler that throws is released and reported; the others and the analysis go on", () => {
+  const bad: StreamHandler = {
+    onData: (_d, _b, off) => {
+      if (off >= 100) throw new Error("boom");
+      return StreamClaim.claimed;
+    },
+    onGap() {},
+    onAck() {},
+    onClose() {},
+    result: () => ({ partial: true }),
+  };
+  const good = new Recorder();
+  const sa = new StreamAssembler([bad, good], ["bad", "good"]);
+  const buf = new Uint8Array(300);
+  sa.segment(0, 1, 0, TCP_PSH, buf, 0, 100, 100, 1, 1);
+  sa.segment(0, 101, 0, TCP_PSH, buf, 0, 100, 100, 2, 2);
+  sa.segment(0, 201, 0, TCP_PSH, buf, 0, 100, 100, 3, 3);
+  sa.end(4);
+  assert.equal(sa.claim(0), StreamClaim.released);
+  assert.deepEqual(sa.failures, [{ protocol: "bad", call: "onData", dir: 0, offset: 100, message: "boom" }]);
+  assert.equal(good.stream(0).length, 300);
+  assert.deepEqual(sa.results(), { bad: { partial: true }, good: { events: 4 } });
+
+  // Through analyzeCapture-like plumbing: the analyzer collects them with their stream.
+  const an = new TcpAnalyzer({ protocols: [{ name: "thrower", accept: () => { throw new Error("no"); } }] });
+  const p = new TcpPacket();
+  p.srcV4 = 1; p.dstV4 = 2; p.srcPort = 1; p.dstPort = 2; p.flags = TCP_SYN;
+  an.onSegment(p);
+  an.finish();
+  assert.deepEqual(an.protocolFailures, [{ protocol: "thrower", call: "accept", dir: 0, offset: -1, message: "no", stream: 0 }]);
+});

@@ -24,6 +24,17 @@ const UNDECIDED_MAX_BYTES = MAX_;
 const StreamClaim = Claim_;
 type StreamClaim = Claim_;
 
+/** A handler threw: which protocol, in which call, where in which direction, and the error's message. */
+export interface StreamFailure {
+  protocol: string;
+  /** Wireshark's tcp.stream (set by the analyzer; -1 until then). */
+  stream?: number;
+  call: "accept" | "onData" | "onGap" | "onAck" | "onClose" | "result";
+  dir: StreamDir;
+  offset: number;
+  message: string;
+}
+
 export class StreamAssembler implements HalfStreamSink {
   readonly halves: [HalfStream, HalfStream] = [new HalfStream(0), new HalfStream(1)];
   /** StreamClaim per handler. */
@@ -34,6 +45,8 @@ export class StreamAssembler implements HalfStreamSink {
   active: number;
   private ended = false;
   private rstSeen = false;
+  /** Handlers that threw: released, their first error kept (the analysis goes on without them). */
+  failures: StreamFailure[] | null = null;
 
   constructor(
     readonly handlers: StreamHandler[],
@@ -44,12 +57,21 @@ export class StreamAssembler implements HalfStreamSink {
     this.active = handlers.length;
   }
 
-  /** Each factory is asked once; null when none wants the connection (nothing is reassembled). */
-  static accept(factories: readonly StreamFactory[], info: StreamInfo): StreamAssembler | null {
+  /**
+   * Each factory is asked once; null when none wants the connection (nothing is reassembled).
+   * A factory that throws counts as declining; its error goes to `failures`.
+   */
+  static accept(factories: readonly StreamFactory[], info: StreamInfo, failures?: StreamFailure[]): StreamAssembler | null {
     let handlers: StreamHandler[] | null = null;
     let names: string[] | null = null;
     for (const f of factories) {
-      const h = f.accept(info);
+      let h: StreamHandler | null;
+      try {
+        h = f.accept(info);
+      } catch (e) {
+        failures?.push({ protocol: f.name, call: "accept", dir: 0, offset: -1, message: e instanceof Error ? e.message : String(e) });
+        continue;
+      }
       if (h === null || h === undefined) continue;
       (handlers ??= []).push(h);
       (names ??= []).push(f.name);
@@ -100,7 +122,13 @@ export class StreamAssembler implements HalfStreamSink {
   results(): Record<string, unknown> | null {
     let out: Record<string, unknown> | null = null;
     for (let i = 0; i < this.handlers.length; i++) {
-      const r = this.handlers[i]!.result();
+      let r: unknown;
+      try {
+        r = this.handlers[i]!.result();
+      } catch (e) {
+        this.fail(i, "result", 0, -1, e);
+        continue;
+      }
       if (r !== null && r !== undefined) (out ??= {})[this.names[i]!] = r;
     }
     return out;
@@ -120,9 +148,25 @@ export class StreamAssembler implements HalfStreamSink {
     }
   }
 
+  /**
+   * A handler threw (a protocol's bug, or input it did not expect): a bad flow must not end the
+   * whole analysis. The handler is released and its first error kept for the caller's warnings.
+   */
+  private fail(i: number, call: StreamFailure["call"], dir: StreamDir, offset: number, e: unknown): void {
+    (this.failures ??= []).push({ protocol: this.names[i]!, call, dir, offset, message: e instanceof Error ? e.message : String(e) });
+    this.release(i);
+  }
+
   private close(dir: StreamDir, how: "fin" | "rst" | "end", tsNs: number): void {
     const hs = this.handlers;
-    for (let i = 0; i < hs.length; i++) if (this.claims[i] !== StreamClaim.released) hs[i]!.onClose(dir, how, tsNs);
+    for (let i = 0; i < hs.length; i++) {
+      if (this.claims[i] === StreamClaim.released) continue;
+      try {
+        hs[i]!.onClose(dir, how, tsNs);
+      } catch (e) {
+        this.fail(i, "onClose", dir, this.halves[dir].nextOff, e);
+      }
+    }
   }
 
   // HalfStreamSink
@@ -133,30 +177,48 @@ export class StreamAssembler implements HalfStreamSink {
       const st = this.claims[i];
       if (st === StreamClaim.released) continue;
       const h = hs[i]!;
-      if (st === StreamClaim.claimed) {
-        if (h.onData(dir, bytes.subarray(start, end), offset, tsNs, frame) === StreamClaim.released) this.release(i);
-        continue;
+      try {
+        if (st === StreamClaim.claimed) {
+          if (h.onData(dir, bytes.subarray(start, end), offset, tsNs, frame) === StreamClaim.released) this.release(i);
+          continue;
+        }
+        const k = i * 2 + dir;
+        const room = UNDECIDED_MAX_BYTES - this.undecidedBytes[k]!;
+        const cut = end - start > room ? start + room : end;
+        const r = h.onData(dir, bytes.subarray(start, cut), offset, tsNs, frame);
+        if (r === StreamClaim.claimed) {
+          this.claims[i] = StreamClaim.claimed;
+          if (cut < end && h.onData(dir, bytes.subarray(cut, end), offset + (cut - start), tsNs, frame) === StreamClaim.released) this.release(i);
+        } else if (r === StreamClaim.released) this.release(i);
+        else if ((this.undecidedBytes[k] = UNDECIDED_MAX_BYTES - room + (cut - start)) >= UNDECIDED_MAX_BYTES) this.release(i);
+      } catch (e) {
+        this.fail(i, "onData", dir, offset, e);
       }
-      const k = i * 2 + dir;
-      const room = UNDECIDED_MAX_BYTES - this.undecidedBytes[k]!;
-      const cut = end - start > room ? start + room : end;
-      const r = h.onData(dir, bytes.subarray(start, cut), offset, tsNs, frame);
-      if (r === StreamClaim.claimed) {
-        this.claims[i] = StreamClaim.claimed;
-        if (cut < end && h.onData(dir, bytes.subarray(cut, end), offset + (cut - start), tsNs, frame) === StreamClaim.released) this.release(i);
-      } else if (r === StreamClaim.released) this.release(i);
-      else if ((this.undecidedBytes[k] = UNDECIDED_MAX_BYTES - room + (cut - start)) >= UNDECIDED_MAX_BYTES) this.release(i);
     }
   }
 
   gap(dir: StreamDir, at: number, bytes: number, tsNs: number): void {
     const hs = this.handlers;
-    for (let i = 0; i < hs.length; i++) if (this.claims[i] !== StreamClaim.released) hs[i]!.onGap(dir, at, bytes, tsNs);
+    for (let i = 0; i < hs.length; i++) {
+      if (this.claims[i] === StreamClaim.released) continue;
+      try {
+        hs[i]!.onGap(dir, at, bytes, tsNs);
+      } catch (e) {
+        this.fail(i, "onGap", dir, at, e);
+      }
+    }
   }
 
   ack(dir: StreamDir, offset: number, tsNs: number): void {
     const hs = this.handlers;
-    for (let i = 0; i < hs.length; i++) if (this.claims[i] === StreamClaim.claimed) hs[i]!.onAck(dir, offset, tsNs);
+    for (let i = 0; i < hs.length; i++) {
+      if (this.claims[i] !== StreamClaim.claimed) continue;
+      try {
+        hs[i]!.onAck(dir, offset, tsNs);
+      } catch (e) {
+        this.fail(i, "onAck", dir, offset, e);
+      }
+    }
   }
 
   fin(dir: StreamDir, tsNs: number): void {

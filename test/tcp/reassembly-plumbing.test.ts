@@ -80,3 +80,26 @@ test("analyzeCapture({ protocols, decoded }): the reader thread is closed and th
   assert.equal(r.packets, 11);
   assert.deepEqual(handler!.bytes[0], scripted([1000, 500]));
 });
+
+test("a protocol that throws is a warning with its place, not a crash; the TCP evidence is all there", () => {
+  const file = capture();
+  const thrower: StreamFactory = {
+    name: "broken",
+    accept: () => ({
+      onData: (_d, _b, off) => {
+        if (off > 0) throw new TypeError("cannot read properties of undefined");
+        return StreamClaim.claimed;
+      },
+      onGap() {},
+      onAck() {},
+      onClose() {},
+      result: () => null,
+    }),
+  };
+  const r = analyzeCapture(file, { protocols: [thrower] });
+  assert.equal(r.connections.length, 1);
+  assert.equal(r.connections[0]!.c2s.bytes, 1500);
+  const w = r.warnings.filter((x) => x.code === "protocol_failed");
+  assert.equal(w.length, 1);
+  assert.equal(w[0]!.message, "the broken decoder failed on a connection and stopped following it (first: stream 0, onData at c2s byte 1000: cannot read properties of undefined); the TCP analysis is complete");
+});
