@@ -19,6 +19,11 @@
  * evidence (~1.3 KB) and their analysis state is dropped. The one place this can differ from
  * Wireshark: a non-SYN packet on such a tuple after that long starts a new tcp.stream here, where
  * Wireshark would continue the old one.
+ *
+ * Application protocols (`protocols`, tcp/stream): asked once per new selected conversation; the
+ * flows they follow get a StreamAssembler (tcp/stream-assembler), fed after the analysis of each
+ * packet and dropped from the per-packet path once every handler released the flow — then, and for
+ * flows nobody took, the cost is one null check per packet.
  */
 import { ipv4ToString, ipv6ToString } from "../capture/decode.js";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpPacket } from "../capture/packet.js";

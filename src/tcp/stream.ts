@@ -17,7 +17,11 @@ export interface StreamInfo {
   stream: number;
   client: { addr: string; port: number };
   server: { addr: string; port: number };
-  /** The SYN was seen (sequence offsets count from ISN + 1); else from the first byte seen. */
+  /**
+   * The SYN was seen (sequence offsets count from ISN + 1); else from the first byte seen.
+   * (Precisely: the connection's first packet was the client's SYN. Each direction counts from its
+   * own SYN when that is in the capture — a capture starting at the SYN-ACK has one of each.)
+   */
   handshakeSeen: boolean;
 }
 
