@@ -387,3 +387,40 @@ test("a handler that throws is released and reported; the others and the analysi
   an.finish();
   assert.deepEqual(an.protocolFailures, [{ protocol: "thrower", call: "accept", dir: 0, offset: -1, message: "no", stream: 0 }]);
 });
+
+test("offsets keep counting past 4 GiB (the sequence space wraps, offsets do not); segments and ACKs over 1 GiB ahead are not this stream's", () => {
+  let next = 0;
+  let bad = 0;
+  let gaps = 0;
+  const h: StreamHandler = {
+    onData: (_d, b, off) => {
+      // (The first segment comes in two: cut at UNDECIDED_MAX_BYTES, then the rest once claimed.)
+      if (off !== next || (off % 60000 === 0 && b[0] !== (off / 60000) % 251)) bad++;
+      next = off + b.length;
+      return StreamClaim.claimed;
+    },
+    onGap: () => void gaps++,
+    onAck() {},
+    onClose() {},
+    result: () => null,
+  };
+  const sa = new StreamAssembler([h], ["big"]);
+  const buf = new Uint8Array(60000);
+  const isn = 0xfffff000;
+  sa.segment(0, isn, 0, TCP_SYN, buf, 0, 0, 0, 0, 0);
+  const n = Math.ceil(2 ** 32 / 60000) + 10;
+  for (let i = 0; i < n; i++) {
+    buf[0] = i % 251;
+    sa.segment(0, (isn + 1 + i * 60000) >>> 0, 0, TCP_PSH, buf, 0, 60000, 60000, i, i);
+  }
+  assert.equal(next, n * 60000);
+  assert.ok(next > 2 ** 32);
+  assert.equal(bad, 0);
+  // 1.5 GiB ahead: nobody's window; ignored, not held, no gap.
+  const far = (isn + 1 + next + 1.5 * 2 ** 30) >>> 0;
+  sa.segment(0, far, 0, TCP_PSH, buf, 0, 100, 100, n, n);
+  sa.segment(1, 5, far, TCP_ACK, buf, 0, 0, 0, n, n);
+  assert.equal(sa.halves[0].heldChunks, 0);
+  assert.equal(gaps, 0);
+  assert.equal(sa.halves[0].nextOff, n * 60000);
+});
