@@ -18,6 +18,7 @@ import {
   FIRST_SEC,
   HAVE_FIRST,
   HEAD,
+  PAYLOAD_RING,
   PRODUCER_WAITING,
   SKIP_CODES,
   SLOT,
@@ -28,17 +29,37 @@ import {
 } from "./decoded-ring.js";
 import { openCapture } from "./open.js";
 import { PacketRef, TcpPacket } from "./packet.js";
-import { NO_DROPS_INFO, type CaptureReader } from "./reader-types.js";
+import { MAX_RECORD, NO_DROPS_INFO, type CaptureReader } from "./reader-types.js";
 
 const init = workerData as WorkerInit;
 const ring = new Int32Array(init.ring);
 const ctrl = new Int32Array(init.ctrl);
+const payload = init.payload ? new Uint8Array(init.payload) : null;
+/** Payload bytes written (a running total) after each slot: what the consumer has freed, from TAIL. */
+const payloadEnd = new Float64Array(payload ? SLOTS : 0);
 
 function publishHead(head: number, bytesRead: number): void {
   Atomics.store(ctrl, BYTES_LO, bytesRead % 2 ** 32 | 0);
   Atomics.store(ctrl, BYTES_HI, Math.floor(bytesRead / 2 ** 32));
   Atomics.store(ctrl, HEAD, head);
   Atomics.notify(ctrl, HEAD);
+}
+
+/** Payload bytes the consumer is done with: the running total after the last slot before TAIL. */
+function payloadFreed(): number {
+  return payloadEnd[(Atomics.load(ctrl, TAIL) - 1) & (SLOTS - 1)]!;
+}
+
+/** Payload mode: wait until the payload ring has room for at least one more record after `written`. */
+function waitForPayloadRoom(written: number): void {
+  if (written - payloadFreed() <= PAYLOAD_RING - MAX_RECORD) return;
+  Atomics.store(ctrl, PRODUCER_WAITING, 2);
+  for (;;) {
+    const tail = Atomics.load(ctrl, TAIL);
+    if (written - payloadFreed() <= PAYLOAD_RING >> 1) break;
+    Atomics.wait(ctrl, TAIL, tail, 100);
+  }
+  Atomics.store(ctrl, PRODUCER_WAITING, 0);
 }
 
 /** Wait until the ring has room for BATCH more records after `head` (when blocking, for half the ring); the latest tail. */
@@ -72,6 +93,8 @@ class Filler {
   lastSec = 0;
   lastNsec = 0;
   ended = false;
+  /** Payload mode: bytes written to the payload ring so far (a running total; position = total mod ring size). */
+  written = 0;
 
   constructor(readonly reader: CaptureReader) {
     this.s6 = new Int32Array(this.seg.src6.buffer, this.seg.src6.byteOffset, 4);
@@ -95,7 +118,11 @@ class Filler {
   fill(head: number, n: number): number {
     const { reader, pkt, seg, s6, d6, byCode } = this;
     const stop = (head + n) | 0;
-    while (head !== stop) {
+    // Payload mode: stop the batch early rather than overwrite payload the consumer may still read
+    // (`freed` is as of now; it only grows, so the check errs on the safe side).
+    const freed = payload !== null ? payloadFreed() : 0;
+    const limit = PAYLOAD_RING - MAX_RECORD;
+    while (head !== stop && this.written - freed <= limit) {
       if (!reader.next(pkt)) {
         this.ended = true;
         break;
@@ -125,6 +152,15 @@ class Filler {
       ring[o + F.windowRaw] = seg.windowRaw;
       ring[o + F.payloadLen] = seg.payloadLen;
       ring[o + F.payloadCaptured] = seg.payloadCaptured;
+      if (payload !== null) {
+        // Contiguous at `at`, even past PAYLOAD_RING (the overflow): the consumer reads one range.
+        const at = this.written % PAYLOAD_RING;
+        const len = seg.payloadCaptured;
+        payload.set(pkt.bytes.subarray(seg.payloadOffset, seg.payloadOffset + len), at); // (len 0: a no-op; no branch)
+        ring[o + F.payloadAt] = at;
+        this.written += len;
+        payloadEnd[head & (SLOTS - 1)] = this.written;
+      }
       ring[o + F.truncated] = seg.truncated ? 1 : 0;
       ring[o + F.optMss] = seg.optMss;
       ring[o + F.optWscale] = seg.optWscale;
@@ -146,6 +182,7 @@ function run(): WorkerFinal {
   try {
     while (!f.ended) {
       waitForRoom(head);
+      if (payload !== null) waitForPayloadRoom(f.written);
       head = f.fill(head, BATCH);
       publishHead(head, reader.stats.bytesRead);
     }

@@ -8,8 +8,8 @@
  * TcpPacket field tcp/ reads (frame, timestamp, addresses, ports, seq/ack, flags, window, payload
  * length, MSS/window-scale options, SACK blocks). Records that are not TCP segments only count
  * (by DecodeResult code) and move the first/last timestamps, reported at the end. Not carried:
- * the packet bytes and payload offsets, timestamp options, TTL, decode error details — so this path
- * is for analysis, not for anything that looks at payloads.
+ * the packet bytes (except the payload in payload mode, below), timestamp options, TTL, decode
+ * error details.
  *
  * Every field is copied on every slot, whatever the IP version or SACK count: the consuming loop
  * then has no branch that only a later packet takes, which would deoptimise the compiled analysis
@@ -31,7 +31,7 @@ import { availableParallelism } from "node:os";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { CaptureIoError } from "./chunk-source.js";
 import type { TcpPacket } from "./packet.js";
-import type { CaptureDrops, CaptureWarning } from "./reader-types.js";
+import { MAX_RECORD, type CaptureDrops, type CaptureWarning } from "./reader-types.js";
 
 /** Int32 words per slot. */
 export const SLOT = 36;
@@ -43,7 +43,7 @@ export const BATCH = 512;
 export const HEAD = 0;
 export const TAIL = 1;
 export const DONE = 2;
-/** [3] the worker waits for space (tells this side to notify). */
+/** [3] the worker waits for space (tells this side to notify): 1 for slots, 2 for payload room. */
 export const PRODUCER_WAITING = 3;
 /** [4..5] bytes read so far, as two uint32 (low, high), for progress. */
 export const BYTES_LO = 4;
@@ -79,7 +79,19 @@ export const F = {
   dst6: 29, // 4 words
   payloadCaptured: 33,
   truncated: 34,
+  /** Where this record's captured payload starts in the payload ring (payload mode), else 0. */
+  payloadAt: 35,
 } as const;
+
+/**
+ * Payload mode (for application protocols, tcp/stream): the worker also copies each segment's
+ * captured payload into a byte ring of PAYLOAD_RING bytes, plus MAX_RECORD of overflow so a record
+ * is always contiguous (it is written at `pos` even past the end; the next starts at the wrapped
+ * position). The worker fills only while the unconsumed payload leaves MAX_RECORD of room, with
+ * "consumed" read from the slots the consumer released (TAIL): a record's payload stays valid
+ * exactly as long as its slot, i.e. until the next `next()`.
+ */
+export const PAYLOAD_RING = 32 << 20;
 
 /** DecodeResult codes 0..SKIP_CODES-1 are counted by the worker. */
 export const SKIP_CODES = 16;
@@ -89,6 +101,8 @@ export interface WorkerInit {
   ring: SharedArrayBuffer;
   ctrl: SharedArrayBuffer;
   port: MessagePort;
+  /** The payload ring (PAYLOAD_RING + MAX_RECORD bytes), or null: no payload carried. */
+  payload: SharedArrayBuffer | null;
 }
 
 export interface WorkerFinal {
@@ -161,9 +175,9 @@ function coreIdle(): boolean {
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
-/** A DecodedRing reading `source` if `readWorkerWanted(source)`, else null. */
-export function startDecodedRing(source: string): DecodedRing | null {
-  return readWorkerWanted(source) ? new DecodedRing(source) : null;
+/** A DecodedRing reading `source` if `readWorkerWanted(source)`, else null; `payload` as in DecodedRing. */
+export function startDecodedRing(source: string, opts: { payload?: boolean } = {}): DecodedRing | null {
+  return readWorkerWanted(source) ? new DecodedRing(source, opts) : null;
 }
 
 /** Main-thread side: start the worker, then take the TCP segments in capture order. */
@@ -181,14 +195,25 @@ export class DecodedRing {
   private s6 = new Int32Array(4);
   private d6 = new Int32Array(4);
 
-  constructor(readonly path: string) {
+  /** The payload ring (payload mode), else empty: what `seg.bytes` is set to. */
+  private readonly payloadBytes: Uint8Array;
+  /** Segments carry their captured payload (`bytes`/`payloadOffset`), for tcp/stream's protocols. */
+  readonly payload: boolean;
+
+  constructor(
+    readonly path: string,
+    opts: { payload?: boolean } = {},
+  ) {
     const ringSab = new SharedArrayBuffer(SLOT * SLOTS * 4);
     const ctrlSab = new SharedArrayBuffer(CTRL_WORDS * 4);
     this.ring = new Int32Array(ringSab);
     this.ctrl = new Int32Array(ctrlSab);
+    this.payload = opts.payload === true;
+    const payloadSab = this.payload ? new SharedArrayBuffer(PAYLOAD_RING + MAX_RECORD) : null;
+    this.payloadBytes = payloadSab ? new Uint8Array(payloadSab) : new Uint8Array(0);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const init: WorkerInit = { path, ring: ringSab, ctrl: ctrlSab, port: port2 };
+    const init: WorkerInit = { path, ring: ringSab, ctrl: ctrlSab, port: port2, payload: payloadSab };
     this.worker = startWorker(init, port2);
     // The worker must not keep the process alive if the caller stops early (an exception).
     this.worker.unref();
@@ -247,6 +272,9 @@ export class DecodedRing {
     seg.windowRaw = ring[o + F.windowRaw]!;
     seg.payloadLen = ring[o + F.payloadLen]!;
     seg.payloadCaptured = ring[o + F.payloadCaptured]!;
+    // Unconditional (an empty array without payload mode): no branch here either.
+    seg.bytes = this.payloadBytes;
+    seg.payloadOffset = ring[o + F.payloadAt]!;
     seg.truncated = ring[o + F.truncated]! !== 0;
     seg.optMss = ring[o + F.optMss]!;
     seg.optWscale = ring[o + F.optWscale]!;
@@ -269,7 +297,9 @@ export class DecodedRing {
   private publishTail(): void {
     Atomics.store(this.ctrl, TAIL, this.tail);
     // The worker waits for half the ring; `head` may be stale (lower), which only wakes it early.
-    if (Atomics.load(this.ctrl, PRODUCER_WAITING) !== 0 && ((this.head - this.tail) | 0) <= SLOTS >> 1) Atomics.notify(this.ctrl, TAIL);
+    // Waiting for payload room (2), any progress may be enough: the worker checks.
+    const waiting = Atomics.load(this.ctrl, PRODUCER_WAITING);
+    if (waiting === 2 || (waiting !== 0 && ((this.head - this.tail) | 0) <= SLOTS >> 1)) Atomics.notify(this.ctrl, TAIL);
   }
 
   /** Block until the worker published more records (true) or finished (false). */

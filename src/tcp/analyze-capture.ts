@@ -47,8 +47,8 @@ export interface AnalyzeOptions {
   decoded?: DecodedRing | null | undefined;
   /**
    * Application protocols to follow (tcp/stream): their results land in `ConnectionEvidence.app`.
-   * With any, the capture is read in this thread: the reader thread's ring carries no payload
-   * (a `decoded` ring given is closed unused).
+   * A reader thread then carries each segment's payload too (DecodedRing payload mode); a `decoded`
+   * ring started without payload is closed unused and the capture read in this thread.
    */
   protocols?: readonly StreamFactory[] | undefined;
 }
@@ -114,12 +114,12 @@ function selector(opts: AnalyzeOptions): ((c: Conversation) => boolean) | undefi
 }
 
 export function analyzeCapture(source: string, opts: AnalyzeOptions = {}): AnalysisResult {
+  // Protocols need the payload: a reader thread then carries it too (payload mode), and one
+  // started without it is given up for reading in this thread.
   const payload = opts.protocols !== undefined && opts.protocols.length > 0;
-  if (payload) opts.decoded?.close();
-  else {
-    if (opts.decoded) return analyzeDecoded(opts.decoded, opts);
-    if (readWorkerWanted(source, opts.readWorker)) return analyzeDecoded(new DecodedRing(source), opts);
-  }
+  if (opts.decoded && payload && !opts.decoded.payload) opts.decoded.close();
+  else if (opts.decoded) return analyzeDecoded(opts.decoded, opts);
+  if (readWorkerWanted(source, opts.readWorker)) return analyzeDecoded(new DecodedRing(source, { payload }), opts);
   const reader = openCapture(source);
   const analyzer = newAnalyzer(opts);
   const pkt = new PacketRef();
@@ -273,7 +273,7 @@ function analyzeDecoded(ring: DecodedRing, opts: AnalyzeOptions): AnalysisResult
     connections,
     packets,
     tcpPackets: n(DecodeResult.ok),
-    warnings: [...final.warnings, ...coverageWarnings(final.drops, connections)],
+    warnings: [...final.warnings, ...coverageWarnings(final.drops, connections), ...protocolWarnings(analyzer.protocolFailures)],
     capture: final.drops,
     error: final.error,
     firstTs: packets > 0 ? { sec: final.firstSec, nsec: final.firstNsec } : null,

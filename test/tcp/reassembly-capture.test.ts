@@ -139,7 +139,7 @@ test("tcpdump on a veth pair: every byte of a known pattern, in order, both ways
     }
     assert.equal(c.closes.at(-1), "0 end");
 
-    // Asking for the reader thread changes nothing: with protocols the capture is read in this thread.
+    // Through the reader thread (it carries the payload then): the same, byte for byte.
     const viaWorker = analyzeCapture(file, { protocols: [factory(7001)], readWorker: true }).connections.find((x) => x.server.port === 7001)!;
     assert.deepEqual(viaWorker.app!.check, c);
 

@@ -1,8 +1,10 @@
 /**
  * The `protocols` option end to end on a written pcap (test/support/tcp-script): analyzeCapture
  * hands the payload to the factories' handlers and puts their results in `ConnectionEvidence.app`;
- * a reader thread started beforehand (`decoded`) is closed, the file read in this thread instead
- * (the ring carries no payload); `analyze --json`'s connection objects carry `app` as is.
+ * the reader thread carries the payload (DecodedRing payload mode: through more payload than its
+ * ring holds, so it wraps and waits, with segments held out of order) and gives the same results as
+ * reading in this thread; a reader thread started without payload is closed and the file read
+ * here; `analyze --json`'s connection objects carry `app` as is.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,6 +15,8 @@ import { DecodedRing } from "../../src/capture/decoded-ring.js";
 import { connectionJson } from "../../src/report/analyze-json.js";
 import { analyzeCapture, StreamClaim, type StreamFactory, type StreamHandler } from "../../src/tcp/index.js";
 import type { Verdict } from "../../src/diagnose/index.js";
+import { PcapWriter } from "../../src/capture/pcap-writer.js";
+import { eth, ipv4, tcp } from "../fixtures/capture/builders.js";
 import { TcpScript } from "../support/tcp-script.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tcpwin-plumb-"));
@@ -102,4 +106,57 @@ test("a protocol that throws is a warning with its place, not a crash; the TCP e
   const w = r.warnings.filter((x) => x.code === "protocol_failed");
   assert.equal(w.length, 1);
   assert.equal(w[0]!.message, "the broken decoder failed on a connection and stopped following it (first: stream 0, onData at c2s byte 1000: cannot read properties of undefined); the TCP analysis is complete");
+});
+
+test("the reader thread carries the payload: 72 MB of jumbo segments (the payload ring wraps and waits), some out of order, byte for byte as read in this thread", () => {
+  const file = join(dir, "jumbo.pcap");
+  const w = new PcapWriter(file, { linkType: 1, snaplen: 65535 });
+  const SEG = 9000;
+  const N = 8000;
+  const pat = (i: number) => (i * 13 + (i >>> 9)) & 255;
+  const seg = (k: number) => {
+    const p = new Uint8Array(SEG);
+    for (let i = 0; i < SEG; i++) p[i] = pat(k * SEG + i);
+    return eth(0x0800, ipv4(tcp({ sport: 40000, dport: 7777, seq: 1001 + k * SEG, ack: 5001, flags: 0x18, payload: p }), { src: "10.0.0.1", dst: "10.0.0.2" }));
+  };
+  let t = 0;
+  const put = (f: Uint8Array) => w.write(1_700_000_000 + Math.floor(t / 1e6), (t++ % 1e6) * 1000, f);
+  put(eth(0x0800, ipv4(tcp({ sport: 40000, dport: 7777, seq: 1000, flags: 0x02 }), { src: "10.0.0.1", dst: "10.0.0.2" })));
+  put(eth(0x0800, ipv4(tcp({ sport: 7777, dport: 40000, seq: 5000, ack: 1001, flags: 0x12 }), { src: "10.0.0.2", dst: "10.0.0.1" })));
+  for (let k = 0; k < N; k++) {
+    // Every 100th segment comes after the next one (held, so copied out of the ring).
+    if (k % 100 === 50) {
+      put(seg(k + 1));
+      put(seg(k));
+      k++;
+    } else put(seg(k));
+    if (k % 4 === 3) put(eth(0x0800, ipv4(tcp({ sport: 7777, dport: 40000, seq: 5001, ack: 1001 + (k + 1) * SEG, flags: 0x10 }), { src: "10.0.0.2", dst: "10.0.0.1" })));
+  }
+  w.close();
+  const check = (): StreamFactory => ({
+    name: "check",
+    accept: () => {
+      let next = 0;
+      let bad = 0;
+      let held = 0;
+      return {
+        onData: (_d, b, off) => {
+          // A slow consumer now and then: the reader thread runs ahead until the payload ring's bound.
+          if (off % (SEG * 500) === 0) for (const t0 = Date.now(); Date.now() - t0 < 40; );
+          if (off !== next) bad++;
+          for (let i = 0; i < b.length; i++) if (b[i] !== pat(off + i)) bad++;
+          next = off + b.length;
+          return StreamClaim.claimed;
+        },
+        onGap: () => void held++,
+        onAck() {},
+        onClose() {},
+        result: () => ({ next, bad, gaps: held }),
+      };
+    },
+  });
+  const viaRing = analyzeCapture(file, { protocols: [check()], readWorker: true });
+  const here = analyzeCapture(file, { protocols: [check()], readWorker: false });
+  assert.deepEqual(viaRing.connections[0]!.app, { check: { next: N * SEG, bad: 0, gaps: 0 } });
+  assert.deepEqual(viaRing.connections, here.connections);
 });
