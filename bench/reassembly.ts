@@ -17,7 +17,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
-import { fileURLToPath } from "node:url";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { analyzeCapture } from "../src/tcp/index.js";
 import { StreamAssembler } from "../src/tcp/stream-assembler.js";
 import { StreamClaim, type StreamFactory, type StreamHandler } from "../src/tcp/stream.js";
@@ -63,12 +64,22 @@ function timeBoth(f: () => unknown): { ms: number; cpuMs: number } {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/**
+ * The built dist/ when it has payload mode (`npm run build` first): its reader thread starts from
+ * plain JS, as the CLI's does; from source (tsx) every reader thread first transpiles its modules,
+ * hundreds of ms per run that are not tcpwin's.
+ */
+const DIST = fileURLToPath(new URL("../dist/tcp/index.js", import.meta.url));
+const DIST_RING = fileURLToPath(new URL("../dist/capture/decoded-ring.js", import.meta.url));
+const built = existsSync(DIST) && existsSync(DIST_RING) && readFileSync(DIST_RING, "utf8").includes("PAYLOAD_RING");
+const analyze: typeof analyzeCapture = built ? ((await import(pathToFileURL(DIST).href)) as { analyzeCapture: typeof analyzeCapture }).analyzeCapture : analyzeCapture;
+
 const CASES = {
-  none1: (file: string) => analyzeCapture(file, { readWorker: false }),
-  noneWorker: (file: string) => analyzeCapture(file, { readWorker: true }),
-  release1: (file: string) => analyzeCapture(file, { protocols: [releasing], readWorker: false }),
-  releaseWorker: (file: string) => analyzeCapture(file, { protocols: [releasing], readWorker: true }),
-  claim1: (file: string) => analyzeCapture(file, { protocols: [claiming], readWorker: false }),
+  none1: (file: string) => analyze(file, { readWorker: false }),
+  noneWorker: (file: string) => analyze(file, { readWorker: true }),
+  release1: (file: string) => analyze(file, { protocols: [releasing], readWorker: false }),
+  releaseWorker: (file: string) => analyze(file, { protocols: [releasing], readWorker: true }),
+  claim1: (file: string) => analyze(file, { protocols: [claiming], readWorker: false }),
 };
 type Case = keyof typeof CASES;
 
@@ -115,7 +126,7 @@ export async function run(): Promise<void> {
   const { packets, connections } = outs.none1[0]!;
   const delivered = outs.claim1[0]!.delivered;
   console.log(`capture: ${file} — ${fmt(packets)} packets, ${connections} connections`);
-  console.log(`  analyzeCapture, each case in its own process (warm-up, best of 2), medians of ${REPEAT} interleaved rounds:`);
+  console.log(`  analyzeCapture (${built ? "built dist/" : "from source through tsx: npm run build for the reader-thread rows"}), each case in its own process (warm-up, best of 2), medians of ${REPEAT} interleaved rounds:`);
   const pct = (x: number) => `${x >= 0 ? "+" : ""}${fmt(x * 100, 1)} %`;
   const row = (name: string, c: Case, vs?: Case) =>
     console.log(

@@ -47,8 +47,9 @@ export interface AnalyzeOptions {
   decoded?: DecodedRing | null | undefined;
   /**
    * Application protocols to follow (tcp/stream): their results land in `ConnectionEvidence.app`.
-   * A reader thread then carries each segment's payload too (DecodedRing payload mode); a `decoded`
-   * ring started without payload is closed unused and the capture read in this thread.
+   * The capture is then read in this thread unless a reader thread is asked for (`readWorker: true`
+   * or TCPWIN_READ_WORKER=1), which then carries each segment's payload (DecodedRing payload mode);
+   * a `decoded` ring started without payload is closed unused.
    */
   protocols?: readonly StreamFactory[] | undefined;
 }
@@ -114,12 +115,16 @@ function selector(opts: AnalyzeOptions): ((c: Conversation) => boolean) | undefi
 }
 
 export function analyzeCapture(source: string, opts: AnalyzeOptions = {}): AnalysisResult {
-  // Protocols need the payload: a reader thread then carries it too (payload mode), and one
-  // started without it is given up for reading in this thread.
+  // Protocols need the payload. A reader thread can carry it (payload mode) but then copies every
+  // segment's payload once more, which measured about as much CPU as it saves the analysis thread
+  // (bench/reassembly): with protocols it runs only when asked for (`readWorker` or
+  // TCPWIN_READ_WORKER=1); one started without payload is given up for reading in this thread.
   const payload = opts.protocols !== undefined && opts.protocols.length > 0;
   if (opts.decoded && payload && !opts.decoded.payload) opts.decoded.close();
   else if (opts.decoded) return analyzeDecoded(opts.decoded, opts);
-  if (readWorkerWanted(source, opts.readWorker)) return analyzeDecoded(new DecodedRing(source, { payload }), opts);
+  const env = process.env.TCPWIN_READ_WORKER;
+  const force = opts.readWorker ?? (env === "1" ? true : env === "0" ? false : undefined);
+  if (payload ? force === true : readWorkerWanted(source, opts.readWorker)) return analyzeDecoded(new DecodedRing(source, { payload }), opts);
   const reader = openCapture(source);
   const analyzer = newAnalyzer(opts);
   const pkt = new PacketRef();
