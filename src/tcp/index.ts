@@ -18,3 +18,4 @@ export { TcpFlag, TCP_FLAG_NAMES, tsharkFlagField, type TcpFlagName } from "./fl
 export { seqDiff, seqLt, seqGt, seqLe, seqGe, seqAdd, seqSub } from "./seq.js";
 export { ScaleInference } from "./wscale-inference.js";
 export { receiverScale } from "./evidence-builder.js";
+export { SeriesCollector, SERIES_COLUMNS, SERIES_EVENT_CAP, SERIES_EVENT_KINDS, SeriesEvent, type ConnectionSeries, type DirectionSeries, type SeriesCollectorOptions, type SeriesEventKind } from "./series.js";
