@@ -3,12 +3,14 @@
  * The run behind `tcpwin analyze` (cli/commands/analyze defines its options and imports this
  * module only when the command runs): analyse, diagnose, render, report warnings and errors.
  */
-import { statSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import type { DecodedRing } from "../../capture/decoded-ring.js";
 import { TcpwinError, UsageError } from "../../errors.js";
 import { diagnoseAll, type DiagnoseOptions, type Diagnosed } from "../../diagnose/index.js";
 import { parseKernelVersion } from "../../model/index.js";
-import { analyzeCapture } from "../../tcp/index.js";
+import { analyzeCapture, SeriesCollector } from "../../tcp/index.js";
+import { DEFAULT_CHARTED, renderAnalyzeHtml } from "../../report/html/index.js";
+import { htmlAssets } from "../html-assets.js";
 import { renderAnalyzeJson } from "../../report/analyze-json.js";
 import { renderAnalyzeText } from "../../report/analyze-text.js";
 import { issueText } from "../../report/analyze-types.js";
@@ -69,8 +71,9 @@ function progressReporter(file: string): ((read: number, total: number) => void)
 /** `decoded`: a reader thread already started on `file` (see capture/decoded-ring), or null. */
 export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) => void, label = file, decoded: DecodedRing | null = null): void {
   const dopts = diagnoseOptions(opts);
-  const progress = progressReporter(file);
+  const progress = opts.quiet ? undefined : progressReporter(file);
   const lines = opts.packets ? new PacketLineWriter(write) : null;
+  const series = opts.html !== undefined ? new SeriesCollector({ streams: opts.stream !== undefined ? [opts.stream] : undefined }) : undefined;
   const result = analyzeCapture(file, {
     stream: opts.stream,
     port: opts.port,
@@ -78,6 +81,7 @@ export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) =
     onPacket: lines ? (fields: object) => lines.push(fields) : undefined,
     onProgress: progress,
     decoded,
+    series,
   });
   if (progress) process.stderr.write("\r\x1b[K");
 
@@ -88,6 +92,7 @@ export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) =
     const top = opts.all ? all.length : (opts.top ?? (opts.json ? all.length : DEFAULT_TOP));
     const input = { source: label, result, shown: all.slice(0, top), total: all.length, deadlineSec: opts.deadline };
     write(opts.json ? renderAnalyzeJson(input) : renderAnalyzeText(input, style(process.stdout)));
+    if (series && opts.html !== undefined) writeHtml(opts.html, input, series, opts);
   }
 
   const s = style(process.stderr);
@@ -97,4 +102,16 @@ export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) =
       `${label === "-" ? "stdin" : label}: ${issueText(result.error)} (analysed ${result.packets} packets read before it)`,
     );
   }
+}
+
+/** The HTML report: the connections shown, charts for --stream or the first DEFAULT_CHARTED of them. */
+function writeHtml(path: string, input: Parameters<typeof renderAnalyzeHtml>[0], series: SeriesCollector, opts: AnalyzeOpts): void {
+  const streams = opts.stream !== undefined ? [opts.stream] : input.shown.slice(0, DEFAULT_CHARTED).map((d) => d.evidence.stream);
+  const html = renderAnalyzeHtml(input, { series: (s) => series.get(s), streams }, htmlAssets());
+  try {
+    writeFileSync(path, html);
+  } catch (e) {
+    throw new TcpwinError("html_write_failed", `--html ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  if (!opts.quiet && process.stderr.isTTY) process.stderr.write(`tcpwin analyze: wrote ${path} (${Math.round(html.length / 1024)} kB)\n`);
 }

@@ -1,9 +1,9 @@
 /**
  * @module cli/commands/analyze
  * `tcpwin analyze FILE|-`: capture → per-connection evidence (tcp/) → verdicts (diagnose/) →
- * text, `--json`, or `--packets` JSON Lines (report/). Exit codes: 0 analysed; 1 the input could
+ * text, `--json`, or `--packets` JSON Lines (report/), and with `--html FILE` an HTML report with charts. Exit codes: 0 analysed; 1 the input could
  * not be read (to the end) — what was read is printed first, then the error with its byte
- * offset; 2 usage. Progress goes to stderr only when it is a TTY and the file is big.
+ * offset; 2 usage. Progress goes to stderr only when it is a TTY and the file is big, never with --quiet.
  *
  * This file only defines the command line; the run (./analyze-run.js, which pulls in the analysis
  * engine) is imported when the command runs, so `tcpwin --help` and other commands do not pay for it.
@@ -23,6 +23,8 @@ export interface AnalyzeOpts {
   all?: boolean;
   deadline?: number;
   kernel?: string;
+  html?: string;
+  quiet?: boolean;
 }
 
 const EXAMPLES = `
@@ -34,6 +36,8 @@ Examples:
   # machines: one JSON object; every packet as JSON Lines with tshark's field names
   $ tcpwin analyze trace.pcap --json --all
   $ tcpwin analyze trace.pcap --packets --stream 3 | head
+  # an HTML report to open in a browser (works offline: it loads nothing)
+  $ tcpwin analyze trace.pcap --html report.html
   # from a pipe
   $ tcpdump -i eth0 -w - port 9876 | tcpwin analyze -
 `;
@@ -58,6 +62,8 @@ export function registerAnalyze(program: Command): void {
     .addOption(new Option("--top <n>", `show the N most important connections (default ${DEFAULT_TOP}; JSON: all)`).argParser(intArg(1, 2 ** 31)).conflicts("all"))
     .option("--all", "show every connection")
     .addOption(new Option("--deadline <time>", "the time the transfer should take: the fix names the buffer that meets it").argParser(durationArg))
+    .addOption(new Option("--html <file>", "also write a self-contained HTML report with interactive charts (time-sequence, in flight vs window, throughput, RTT) for --stream or the top 3 connections").conflicts("packets"))
+    .option("-q, --quiet", "no progress on stderr (it is shown only when stderr is a terminal and the work is long)")
     .option("--kernel <version>", "the receiver's Linux version, for the SO_RCVBUF → window rules of the fix (default: 6.10+ rules)")
     .addHelpText("after", EXAMPLES)
     .action(async (file: string, opts: AnalyzeOpts) => {

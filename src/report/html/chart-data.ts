@@ -1,0 +1,103 @@
+/**
+ * @module report/html/chart-data
+ * tcp/series' buckets → the compact JSON the page's charts read: one time axis per direction
+ * (bucket centres in seconds, only buckets that hold something), value arrays aligned with it
+ * (null where a bucket has none), markers, and per-bucket event counts. Numbers are rounded to what
+ * a chart can show (µs, whole bytes, µs of RTT) to keep the file small.
+ */
+import { SERIES_EVENT_KINDS, type DirectionSeries } from "../../tcp/series.js";
+
+export interface DirectionChartData {
+  label: string;
+  /** Seconds since the capture's first packet (bucket centres). */
+  t: number[];
+  /** Bucket width, seconds (the resolution: one chart column at full zoom-out). */
+  widthS: number;
+  dataLo: (number | null)[];
+  dataHi: (number | null)[];
+  ackHi: (number | null)[];
+  edgeLo: (number | null)[];
+  edgeHi: (number | null)[];
+  rwndLo: (number | null)[];
+  rwndHi: (number | null)[];
+  /** Absent when no window had an inferred scale. */
+  rwndInfLo?: (number | null)[];
+  rwndInfHi?: (number | null)[];
+  bifLo: (number | null)[];
+  bifHi: (number | null)[];
+  /** ms. */
+  rttLo: (number | null)[];
+  rttHi: (number | null)[];
+  /** Mbit/s over the `rateWindowS` ending at each bucket (a rate per bucket narrower than the packet spacing only flickers). */
+  sentMbps: number[];
+  ackedMbps: number[];
+  rateWindowS: number;
+  /** Per-bucket event counts (retransmission family, zero window, window full). */
+  retrans: number[];
+  zeroWindow: number[];
+  windowFull: number[];
+  /** Markers: time s, kind index into `kinds`, relative seq. */
+  evT: number[];
+  evK: number[];
+  evS: number[];
+  kinds: readonly string[];
+  eventsDropped: Record<string, number>;
+}
+
+/** Throughput steps across a direction's whole duration. */
+const RATE_POINTS = 300;
+const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
+const r3 = (x: number) => Math.round(x * 1e3) / 1e3;
+
+export function directionChartData(d: DirectionSeries, label: string): DirectionChartData | null {
+  const keep: number[] = [];
+  for (let i = 0; i < d.columns; i++) {
+    if (d.dataHi[i] === d.dataHi[i] || d.ackHi[i] === d.ackHi[i] || d.bifHi[i] === d.bifHi[i] || d.rttHi[i] === d.rttHi[i]) keep.push(i);
+  }
+  let hasData = false;
+  for (const i of keep) if (d.dataHi[i] === d.dataHi[i]) hasData = true;
+  if (!hasData) return null;
+  const num = (a: Float64Array, f: (x: number) => number = Math.round) => keep.map((i) => (a[i] === a[i] ? f(a[i]!) : null));
+  const widthS = d.widthNs / 1e9;
+  // Rates over a sliding window of k buckets: ~RATE_POINTS steps across the whole direction.
+  const k = Math.max(1, Math.ceil(d.columns / RATE_POINTS));
+  const mbps = (a: Float64Array) => {
+    const pre = new Float64Array(d.columns + 1);
+    for (let i = 0; i < d.columns; i++) pre[i + 1] = pre[i]! + a[i]!;
+    return keep.map((i) => r3(((pre[i + 1]! - pre[Math.max(0, i + 1 - k)]!) * 8) / (Math.min(k, i + 1) * widthS) / 1e6));
+  };
+  const counts = (a: Float64Array) => keep.map((i) => a[i]!);
+  const hasInf = keep.some((i) => d.rwndInfHi[i] === d.rwndInfHi[i]);
+  const out: DirectionChartData = {
+    label,
+    t: keep.map((i) => r6((d.startNs + (i + 0.5) * d.widthNs) / 1e9)),
+    widthS,
+    dataLo: num(d.dataLo),
+    dataHi: num(d.dataHi),
+    ackHi: num(d.ackHi),
+    edgeLo: num(d.edgeLo),
+    edgeHi: num(d.edgeHi),
+    rwndLo: num(d.rwndLo),
+    rwndHi: num(d.rwndHi),
+    bifLo: num(d.bifLo),
+    bifHi: num(d.bifHi),
+    rttLo: num(d.rttLo, (x) => r3(x / 1e6)),
+    rttHi: num(d.rttHi, (x) => r3(x / 1e6)),
+    sentMbps: mbps(d.sent),
+    ackedMbps: mbps(d.acked),
+    rateWindowS: k * widthS,
+    retrans: counts(d.retrans),
+    zeroWindow: counts(d.zeroWindow),
+    windowFull: counts(d.windowFull),
+    evT: Array.from(d.events.tNs, (t) => r6(t / 1e9)),
+    evK: Array.from(d.events.kind),
+    evS: Array.from(d.events.seq, Math.round),
+    kinds: SERIES_EVENT_KINDS,
+    eventsDropped: { ...d.eventsDropped } as Record<string, number>,
+  };
+  if (hasInf) {
+    out.rwndInfLo = num(d.rwndInfLo);
+    out.rwndInfHi = num(d.rwndInfHi);
+  }
+  return out;
+}
