@@ -26,7 +26,7 @@ const BY_COMMAND: Record<string, CommandExits> = {
   "": { failure: "the command failed (its message says why)" },
   analyze: {
     ok: "analysed (whatever the verdicts say)",
-    failure: "the capture could not be read, or not to its end: what was read is printed first, then the error with its byte offset",
+    failure: "the capture could not be read, or not to its end: what was read is printed first, then the error with its byte offset; or the --html report could not be written",
   },
   demo: { failure: "the bundled capture could not be read" },
   model: { failure: "the model could not be computed (its message says why)" },

@@ -14,11 +14,12 @@
  * same extremes the raw points would) and sums/counts. Buckets start 1 µs wide; when a packet falls
  * past the last bucket the width doubles and neighbours merge, so a finished direction holds
  * between SERIES_COLUMNS/2 and SERIES_COLUMNS buckets over its duration (fewer when it had fewer
- * packets: the reservoir grows with packets, starting at 16 buckets, and merges instead of growing
- * while it is sparse). Flagged events (retransmissions, zero windows, window full, …) are never
+ * packets: the reservoir starts at 4 buckets and doubles while the direction has at least one
+ * packet per 16 buckets, else it merges; and all directions together hold at most
+ * SERIES_BUDGET_BUCKETS, ≈ 80 MB, after which they merge instead of growing). Flagged events (retransmissions, zero windows, window full, …) are never
  * merged away: each bucket counts them, and each is also kept as a marker (time, kind, seq) up to
  * SERIES_EVENT_CAP per direction — past it markers are counted in `eventsDropped`, the bucket counts
- * still hold them. Per connection ≈ 25 bytes × 16 values per bucket; conversations beyond
+ * still hold them. A bucket is 160 bytes (20 doubles); conversations beyond
  * `maxConnections` (default 10 000) get no series (`skippedConnections` says how many).
  *
  * Sequence numbers are relative to the direction's first seq (its ISN when the SYN was seen, so
@@ -32,7 +33,11 @@ import type { SegmentResult } from "./segment-result.js";
 export const SERIES_COLUMNS = 4096;
 /** Most event markers kept per direction (past it, bucket counts still hold every event). */
 export const SERIES_EVENT_CAP = 20_000;
-const START_COLUMNS = 16;
+/** All directions' buckets together, at most (then reservoirs merge instead of growing). */
+export const SERIES_BUDGET_BUCKETS = 1 << 19;
+const START_COLUMNS = 4;
+/** A reservoir doubles while it has at least one packet per this many buckets. */
+const SPARSE = 16;
 const START_WIDTH_NS = 1000;
 
 /** Values kept per bucket: offsets into the bucket's stride. */
@@ -127,6 +132,11 @@ export interface ConnectionSeries {
 }
 
 /** One sending direction: the reservoir and the markers. */
+/** Buckets left to hand out, shared by a collector's directions. */
+interface Budget {
+  left: number;
+}
+
 class DirectionBuilder {
   b = new Float64Array(START_COLUMNS * STRIDE);
   cap = START_COLUMNS;
@@ -145,7 +155,8 @@ class DirectionBuilder {
   evN = 0;
   dropped = new Uint32Array(SERIES_EVENT_KINDS.length);
 
-  constructor() {
+  constructor(private readonly budget: Budget) {
+    budget.left -= START_COLUMNS;
     this.clear(0, this.cap);
   }
 
@@ -180,8 +191,8 @@ class DirectionBuilder {
     let i = Math.floor((t - this.startNs) / this.widthNs);
     if (i < 0) i = 0; // out-of-order capture times: into the first bucket
     while (i >= this.cap) {
-      // Grow while dense (more packets than half the buckets) and under the cap; else merge.
-      if (this.cap < SERIES_COLUMNS && this.packets >= this.cap >> 1) this.grow();
+      // Grow while not sparse, under the cap and the budget; else merge.
+      if (this.cap < SERIES_COLUMNS && this.packets * SPARSE >= this.cap && this.budget.left >= this.cap) this.grow();
       else {
         this.merge();
         i = Math.floor((t - this.startNs) / this.widthNs);
@@ -193,6 +204,7 @@ class DirectionBuilder {
 
   private grow(): void {
     const n = Math.min(SERIES_COLUMNS, this.cap * 2);
+    this.budget.left -= n - this.cap;
     const nb = new Float64Array(n * STRIDE);
     nb.set(this.b);
     this.b = nb;
@@ -295,9 +307,14 @@ const minN = (a: number, b: number) => (a <= b || Number.isNaN(b) ? a : b);
 const maxN = (a: number, b: number) => (a >= b || Number.isNaN(b) ? a : b);
 
 class ConnectionBuilder {
-  readonly dirs: [DirectionBuilder, DirectionBuilder] = [new DirectionBuilder(), new DirectionBuilder()];
+  readonly dirs: [DirectionBuilder, DirectionBuilder];
   synDir = -1;
-  constructor(readonly stream: number) {}
+  constructor(
+    readonly stream: number,
+    budget: Budget,
+  ) {
+    this.dirs = [new DirectionBuilder(budget), new DirectionBuilder(budget)];
+  }
 }
 
 export interface SeriesCollectorOptions {
@@ -318,6 +335,9 @@ export class SeriesCollector {
   /** Connections not kept because of maxConnections. */
   skippedConnections = 0;
   private readonly skipped = new Set<number>();
+  private readonly budget: Budget = { left: SERIES_BUDGET_BUCKETS };
+  /** The last connection fed (consecutive segments mostly belong to one). */
+  private last: ConnectionBuilder | null = null;
 
   constructor(opts: SeriesCollectorOptions = {}) {
     this.only = opts.streams ? new Set(opts.streams) : null;
@@ -326,7 +346,7 @@ export class SeriesCollector {
 
   /** Feed one analysed segment (TcpAnalyzer's reused result; nothing of it is kept). */
   onResult(r: SegmentResult): void {
-    let c = this.byStream.get(r.stream);
+    let c = this.last !== null && this.last.stream === r.stream ? this.last : this.byStream.get(r.stream);
     if (c === undefined) {
       if (this.only !== null && !this.only.has(r.stream)) return;
       if (this.byStream.size >= this.maxConnections) {
@@ -336,9 +356,10 @@ export class SeriesCollector {
         }
         return;
       }
-      c = new ConnectionBuilder(r.stream);
+      c = new ConnectionBuilder(r.stream, this.budget);
       this.byStream.set(r.stream, c);
     }
+    this.last = c;
     const flags = r.flags;
     const t = r.tNs;
     const fl = r.analysisFlags;

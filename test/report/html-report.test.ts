@@ -10,10 +10,14 @@
  * Skips with the reason when chromium (or, for the second, root and the tools) is missing.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Page } from "playwright-core";
+import { htmlAssets } from "../../src/cli/html-assets.js";
+import { diagnoseAll } from "../../src/diagnose/index.js";
+import { renderAnalyzeHtml } from "../../src/report/html/index.js";
+import { analyzeCapture, SeriesCollector } from "../../src/tcp/index.js";
 import { ROOT, runCli } from "../cli/run-cli.js";
 import { chromiumSkipReason, launchChromium, type Chromium } from "../support/chromium.js";
 import { captureIperf, createVethPair, netnsSkipReason } from "../support/netns.js";
@@ -135,4 +139,46 @@ test("a fresh iperf3 -w 4K capture through a veth pair: the same checks", { skip
   const r = runCli(["analyze", pcap, "--html", html, "--top", "1"]);
   assert.equal(r.status, 0, r.stderr);
   await checkReport(html, "iperf-w4k", false);
+});
+
+test("RocketMQ exchanges in the evidence are drawn as spans on the time-sequence chart", { skip: skip ?? false, timeout: 60_000 }, async () => {
+  // The exchange list protocols/rocketmq adds (evidence.app.rocketmq): here two exchanges laid over
+  // the bundled transfer's real times, one answered, one that timed out.
+  const series = new SeriesCollector();
+  const result = analyzeCapture(join(ROOT, "assets/rcvbuf-1024.pcap"), { series, readWorker: false });
+  const c = result.connections[0]!;
+  const d0 = c.c2s.first_data_s!;
+  const d1 = c.c2s.last_data_s!;
+  const mid = (d0 + d1) / 2;
+  const app = {
+    rocketmq: {
+      exchanges: [
+        { code: 103, name: "REGISTER_BROKER", opaque: 1, request_first_s: d0, request_acked_s: mid, response_s: mid + 0.01 },
+        { code: 322, name: "QUERY_DATA_VERSION", opaque: 2, request_first_s: mid + 0.02, request_acked_s: d1, timed_out: true },
+      ],
+    },
+  };
+  const withApp = { ...c, app } as typeof c;
+  const shown = diagnoseAll([withApp], {});
+  const html = join(OUT, "spans.html");
+  writeFileSync(html, renderAnalyzeHtml({ source: "spans", result, shown, total: 1 }, { series: (s) => series.get(s) }, htmlAssets()));
+  const { page, errors } = await open(html);
+  assert.deepEqual(errors, []);
+  assert.match((await page.textContent("body")) ?? "", /2 exchanges/);
+  // Span fills in the lanes along the top of the first chart: teal (answered) and red (timed out).
+  const lanes = await page.evaluate(() => {
+    const u = (globalThis as unknown as { tcpwin: { charts: { ctx: { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } }; bbox: { left: number; top: number; width: number } }[] } }).tcpwin.charts[0]!;
+    const img = u.ctx.getImageData(u.bbox.left, u.bbox.top, u.bbox.width, 60).data;
+    let teal = 0;
+    let red = 0;
+    for (let i = 0; i < img.length; i += 4) {
+      const [r, g, b, a] = [img[i]!, img[i + 1]!, img[i + 2]!, img[i + 3]!];
+      if (a > 60 && r < 60 && g > 120 && b > 90 && b < 150) teal++;
+      if (a > 60 && r > 180 && g < 80 && b < 80) red++;
+    }
+    return { teal, red };
+  });
+  assert.ok(lanes.teal > 100, `answered span: ${lanes.teal} px`);
+  assert.ok(lanes.red > 100, `timed-out span: ${lanes.red} px`);
+  await page.close();
 });

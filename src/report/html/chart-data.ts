@@ -28,7 +28,8 @@ export interface DirectionChartData {
   /** ms. */
   rttLo: (number | null)[];
   rttHi: (number | null)[];
-  /** Mbit/s over the `rateWindowS` ending at each bucket (a rate per bucket narrower than the packet spacing only flickers). */
+  /** Throughput: its own time axis (window centres, s), Mbit/s over each `rateWindowS` window. */
+  rateT: number[];
   sentMbps: number[];
   ackedMbps: number[];
   rateWindowS: number;
@@ -44,8 +45,9 @@ export interface DirectionChartData {
   eventsDropped: Record<string, number>;
 }
 
-/** Throughput steps across a direction's whole duration. */
+/** Throughput windows across a direction's whole duration, at most; and data segments per window, about. */
 const RATE_POINTS = 300;
+const RATE_PACKETS = 8;
 const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const r3 = (x: number) => Math.round(x * 1e3) / 1e3;
 
@@ -59,13 +61,28 @@ export function directionChartData(d: DirectionSeries, label: string): Direction
   if (!hasData) return null;
   const num = (a: Float64Array, f: (x: number) => number = Math.round) => keep.map((i) => (a[i] === a[i] ? f(a[i]!) : null));
   const widthS = d.widthNs / 1e9;
-  // Rates over a sliding window of k buckets: ~RATE_POINTS steps across the whole direction.
-  const k = Math.max(1, Math.ceil(d.columns / RATE_POINTS));
-  const mbps = (a: Float64Array) => {
-    const pre = new Float64Array(d.columns + 1);
-    for (let i = 0; i < d.columns; i++) pre[i + 1] = pre[i]! + a[i]!;
-    return keep.map((i) => r3(((pre[i + 1]! - pre[Math.max(0, i + 1 - k)]!) * 8) / (Math.min(k, i + 1) * widthS) / 1e6));
-  };
+  // Rates over consecutive windows of k buckets, on their own time axis (the charts sync by time,
+  // not by index): at most RATE_POINTS windows, each holding ~RATE_PACKETS data segments on average
+  // (a window narrower than the packet spacing only flickers between 0 and one packet's worth).
+  const k = Math.max(1, Math.ceil(d.columns / RATE_POINTS), Math.ceil((RATE_PACKETS * d.columns) / Math.max(1, d.packets)));
+  const windows = Math.ceil(d.columns / k);
+  const rateT: number[] = [];
+  const sentMbps: number[] = [];
+  const ackedMbps: number[] = [];
+  for (let w = 0; w < windows; w++) {
+    const from = w * k;
+    const to = Math.min(d.columns, from + k);
+    let sent = 0;
+    let acked = 0;
+    for (let i = from; i < to; i++) {
+      sent += d.sent[i]!;
+      acked += d.acked[i]!;
+    }
+    const span = (to - from) * widthS;
+    rateT.push(r6((d.startNs + ((from + to) / 2) * d.widthNs) / 1e9));
+    sentMbps.push(r3((sent * 8) / span / 1e6));
+    ackedMbps.push(r3((acked * 8) / span / 1e6));
+  }
   const counts = (a: Float64Array) => keep.map((i) => a[i]!);
   const hasInf = keep.some((i) => d.rwndInfHi[i] === d.rwndInfHi[i]);
   const out: DirectionChartData = {
@@ -83,8 +100,9 @@ export function directionChartData(d: DirectionSeries, label: string): Direction
     bifHi: num(d.bifHi),
     rttLo: num(d.rttLo, (x) => r3(x / 1e6)),
     rttHi: num(d.rttHi, (x) => r3(x / 1e6)),
-    sentMbps: mbps(d.sent),
-    ackedMbps: mbps(d.acked),
+    rateT,
+    sentMbps,
+    ackedMbps,
     rateWindowS: k * widthS,
     retrans: counts(d.retrans),
     zeroWindow: counts(d.zeroWindow),

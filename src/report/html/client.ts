@@ -30,7 +30,10 @@ export const CLIENT_JS = String.raw`(function () {
   }
   function secs(v) {
     if (v == null) return "-";
-    return Math.abs(v) < 10 ? v.toFixed(4) + " s" : v.toFixed(2) + " s";
+    var a = Math.abs(v);
+    if (a < 1e-3) return (v * 1e6).toFixed(0) + " µs";
+    if (a < 1) return (v * 1e3).toFixed(a < 0.01 ? 2 : 1) + " ms";
+    return v.toFixed(a < 10 ? 3 : 1) + " s";
   }
   function axisBytes(u, vals) { return vals.map(bytes); }
   function axisSecs(u, vals) {
@@ -66,7 +69,7 @@ export const CLIENT_JS = String.raw`(function () {
       ctx.save();
       clip(u, ctx);
       ctx.strokeStyle = "#1f5fa8";
-      ctx.lineWidth = Math.max(1, devicePixelRatio);
+      ctx.lineWidth = 2 * devicePixelRatio;
       ctx.beginPath();
       for (var i = 0; i < xs.length; i++) {
         if (lo[i] == null || xs[i] < xmin || xs[i] > xmax) continue;
@@ -119,7 +122,8 @@ export const CLIENT_JS = String.raw`(function () {
           ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r); ctx.moveTo(x - r, y + r); ctx.lineTo(x + r, y - r);
           ctx.stroke();
         } else if (kind.indexOf("window_full") === 0) {
-          ctx.moveTo(x, y - r); ctx.lineTo(x + r, y + r * 0.6); ctx.lineTo(x - r, y + r * 0.6); ctx.closePath();
+          // Above the segment's end, pointing at it: the bar itself stays visible.
+          ctx.moveTo(x, y - r * 0.4); ctx.lineTo(x + r, y - r * 2.2); ctx.lineTo(x - r, y - r * 2.2); ctx.closePath();
           ctx.fill();
         } else if (kind === "zero_window") {
           ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y - r); ctx.lineTo(x, y + r); ctx.closePath();
@@ -228,8 +232,8 @@ export const CLIENT_JS = String.raw`(function () {
     var o2 = base(group, "bytes in flight vs the receiver's window", host, "bytes", axisBytes);
     var s2 = [
       {},
-      { label: "in flight (max)", stroke: "#1f77b4", fill: "rgba(31,119,180,0.12)", spanGaps: false, points: { show: false }, value: function (u, v) { return bytes(v); } },
-      { label: "in flight (min)", stroke: "rgba(31,119,180,0.5)", spanGaps: false, points: { show: false }, value: function (u, v) { return bytes(v); } },
+      { label: "in flight (max)", stroke: "#1f77b4", fill: "rgba(31,119,180,0.12)", paths: stepped, spanGaps: true, points: { show: false }, value: function (u, v) { return bytes(v); } },
+      { label: "in flight (min)", stroke: "rgba(31,119,180,0.5)", paths: stepped, spanGaps: true, points: { show: false }, value: function (u, v) { return bytes(v); } },
       { label: "receiver window (advertised)", stroke: "#2ca02c", width: 1.5, paths: stepped, spanGaps: true, points: { show: false }, value: function (u, v) { return bytes(v); } }
     ];
     var data2 = [d.t, d.bifHi, d.bifLo, d.rwndLo];
@@ -248,7 +252,7 @@ export const CLIENT_JS = String.raw`(function () {
       { label: "sent (with retransmissions)", stroke: "#9aa7b8", points: { show: false }, value: function (u, v) { return v == null ? "-" : v.toFixed(2) + " Mbit/s"; } },
       { label: "acknowledged", stroke: "#1f5fa8", width: 1.5, points: { show: false }, value: function (u, v) { return v == null ? "-" : v.toFixed(2) + " Mbit/s"; } }
     ];
-    add(group, host, o3, [d.t, d.sentMbps, d.ackedMbps]);
+    add(group, host, o3, [d.rateT, d.sentMbps, d.ackedMbps]);
 
     // 4. RTT samples.
     var o4 = base(group, "RTT samples (Wireshark ack_rtt)", host, "ms", function (u, vals) { return vals.map(function (v) { return v.toFixed(v < 10 ? 2 : 0); }); });
