@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { TCP_ACK, TCP_SYN, TcpPacket } from "../capture/packet.js";
@@ -110,4 +114,90 @@ test("markers stop at SERIES_EVENT_CAP; bucket counts keep every event", () => {
   assert.equal(sum(d.retrans), raw.retrans);
   const dropped = Object.values(d.eventsDropped).reduce((a, b) => a + b, 0);
   assert.equal(d.events.count + dropped, raw.retrans);
+});
+
+test("no handshake in the capture: the window with the inferred scale is kept beside the raw one", (t) => {
+  const editcap = spawnSync("editcap", ["-h"]);
+  if (editcap.error) return t.skip("editcap missing (Debian wireshark-common / tshark)");
+  const dir = mkdtempSync(join(tmpdir(), "tcpwin-series-"));
+  try {
+    const mid = join(dir, "mid.pcap");
+    // Records 40..366: the transfer without its handshake (as the README's example).
+    assert.equal(spawnSync("editcap", ["-r", BUNDLED, mid, "40-366"]).status, 0);
+    const series = new SeriesCollector();
+    const r = analyzeCapture(mid, { series, readWorker: false });
+    const c = r.connections.find((x) => x.c2s.bytes > 50_000 || x.s2c.bytes > 50_000)!;
+    const s = series.get(c.stream)!;
+    const big = c.c2s.bytes > c.s2c.bytes ? c.c2s : c.s2c;
+    assert.equal(big.rwnd_scale.source, "inferred");
+    const d = s.dirs.find((x) => x !== null && sum(x.sent) > 50_000)!;
+    const [lo, hi] = extent(d.rwndInfLo, d.rwndInfHi);
+    assert.ok(Number.isFinite(lo) && hi === big.rwnd_adv!.max, `inferred window ${lo}..${hi} vs ${JSON.stringify(big.rwnd_adv)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("many connections: series for the first maxConnections only, the rest counted", () => {
+  const series = new SeriesCollector({ maxConnections: 100 });
+  const an = new TcpAnalyzer({ onResult: (r) => series.onResult(r) });
+  const p = new TcpPacket();
+  for (let i = 0; i < 300; i++) {
+    p.frame = i + 1;
+    p.tsSec = 1_700_000_000;
+    p.tsNsec = i * 1000;
+    p.srcV4 = 1;
+    p.dstV4 = 2;
+    p.srcPort = 10_000 + i;
+    p.dstPort = 80;
+    p.flags = TCP_SYN;
+    p.seq = i;
+    p.windowRaw = 1000;
+    p.payloadLen = 0;
+    an.onSegment(p);
+  }
+  assert.equal(series.size, 100);
+  assert.equal(series.skippedConnections, 200);
+  assert.ok(series.get(99) && !series.get(100));
+});
+
+test("fuzz: random segments (times going back, any seq, ack, flags, windows) never throw and stay bounded", () => {
+  let seed = 12345;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const series = new SeriesCollector();
+  const an = new TcpAnalyzer({ onResult: (r) => series.onResult(r) });
+  const p = new TcpPacket();
+  let ns = 0;
+  for (let i = 0; i < 200_000; i++) {
+    ns += rnd() < 0.05 ? -Math.floor(rnd() * 1e6) : Math.floor(rnd() * 2e6);
+    if (ns < 0) ns = 0;
+    p.frame = i + 1;
+    p.tsSec = 1_700_000_000 + Math.floor(ns / 1e9);
+    p.tsNsec = ns % 1e9;
+    const a = rnd() < 0.5;
+    p.srcV4 = a ? 1 : 2;
+    p.dstV4 = a ? 2 : 1;
+    p.srcPort = a ? 1 + (i % 3) : 80;
+    p.dstPort = a ? 80 : 1 + (i % 3);
+    p.seq = Math.floor(rnd() * 2 ** 32);
+    p.ack = Math.floor(rnd() * 2 ** 32);
+    p.flags = Math.floor(rnd() * 64);
+    p.windowRaw = Math.floor(rnd() * 65536);
+    p.payloadLen = rnd() < 0.5 ? 0 : Math.floor(rnd() * 1500);
+    p.optWscale = rnd() < 0.01 ? Math.floor(rnd() * 20) : -1;
+    p.optMss = -1;
+    p.sackCount = 0;
+    an.onSegment(p);
+  }
+  an.finish();
+  for (let s = 0; s < an.streams; s++) {
+    const c = series.get(s);
+    if (!c) continue;
+    for (const d of c.dirs) {
+      if (!d) continue;
+      assert.ok(d.columns <= SERIES_COLUMNS);
+      assert.ok(d.events.count <= SERIES_EVENT_CAP);
+      for (const a of [d.dataLo, d.ackHi, d.rwndHi, d.bifHi, d.rttHi]) for (const v of a) assert.ok(Number.isNaN(v) || Number.isFinite(v));
+    }
+  }
 });

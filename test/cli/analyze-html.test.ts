@@ -31,7 +31,7 @@ test("--html writes the page and leaves stdout as without it", () => {
   assert.match(html, /RECEIVER WINDOW LIMITED/);
   assert.deepEqual(charted(html), [0]);
   // uPlot is inside, whole (its IIFE defines the global the page's script uses).
-  assert.match(html, /var uPlot=function\(\)|var uPlot = \(function|uPlot=/);
+  assert.match(html, /\/\*! https:\/\/github.com\/leeoniya\/uPlot \(v1\.6\.\d+\) \*\/\nvar uPlot=function\(\)/);
 });
 
 test("--html from stdin, with --json, and --stream choosing the charted connection", () => {
