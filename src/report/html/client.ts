@@ -219,7 +219,7 @@ export const CLIENT_JS = String.raw`(function () {
     // 1. Time-sequence (Stevens / tcptrace).
     var o1 = base(group, "time-sequence: data segments, ACK line, advertised-window edge (ack + window)", host, "relative sequence number", axisBytes);
     o1.series = [
-      {},
+      { label: "time", value: function (u, v) { return v == null ? "-" : secs(v); } },
       { label: "data (lowest seq)", stroke: "#1f5fa8", paths: none, points: { show: false }, value: function (u, v) { return bytes(v); } },
       { label: "data (highest end)", stroke: "#1f5fa8", paths: none, points: { show: false }, value: function (u, v) { return bytes(v); } },
       { label: "ACK", stroke: "#2ca02c", width: 1.5, paths: stepped, spanGaps: true, points: { show: false }, value: function (u, v) { return bytes(v); } },
@@ -231,7 +231,7 @@ export const CLIENT_JS = String.raw`(function () {
     // 2. Bytes in flight against the receiver's window.
     var o2 = base(group, "bytes in flight vs the receiver's window", host, "bytes", axisBytes);
     var s2 = [
-      {},
+      { label: "time", value: function (u, v) { return v == null ? "-" : secs(v); } },
       { label: "in flight (max)", stroke: "#1f77b4", fill: "rgba(31,119,180,0.12)", paths: stepped, spanGaps: true, points: { show: false }, value: function (u, v) { return bytes(v); } },
       { label: "in flight (min)", stroke: "rgba(31,119,180,0.5)", paths: stepped, spanGaps: true, points: { show: false }, value: function (u, v) { return bytes(v); } },
       { label: "receiver window (advertised)", stroke: "#2ca02c", width: 1.5, paths: stepped, spanGaps: true, points: { show: false }, value: function (u, v) { return bytes(v); } }
@@ -248,7 +248,7 @@ export const CLIENT_JS = String.raw`(function () {
     // 3. Throughput.
     var o3 = base(group, "throughput (over " + secs(d.rateWindowS) + ")", host, "Mbit/s", function (u, vals) { return vals.map(function (v) { return v.toFixed(v < 10 ? 1 : 0); }); });
     o3.series = [
-      {},
+      { label: "time", value: function (u, v) { return v == null ? "-" : secs(v); } },
       { label: "sent (with retransmissions)", stroke: "#9aa7b8", points: { show: false }, value: function (u, v) { return v == null ? "-" : v.toFixed(2) + " Mbit/s"; } },
       { label: "acknowledged", stroke: "#1f5fa8", width: 1.5, points: { show: false }, value: function (u, v) { return v == null ? "-" : v.toFixed(2) + " Mbit/s"; } }
     ];
@@ -257,7 +257,7 @@ export const CLIENT_JS = String.raw`(function () {
     // 4. RTT samples.
     var o4 = base(group, "RTT samples (Wireshark ack_rtt)", host, "ms", function (u, vals) { return vals.map(function (v) { return v.toFixed(v < 10 ? 2 : 0); }); });
     o4.series = [
-      {},
+      { label: "time", value: function (u, v) { return v == null ? "-" : secs(v); } },
       { label: "RTT (max)", stroke: "#ff7f0e", paths: none, points: { show: true, size: 4, fill: "#ff7f0e" }, value: function (u, v) { return v == null ? "-" : v + " ms"; } },
       { label: "RTT (min)", stroke: "#8c564b", paths: none, points: { show: true, size: 4, fill: "#8c564b" }, value: function (u, v) { return v == null ? "-" : v + " ms"; } }
     ];

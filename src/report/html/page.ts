@@ -143,7 +143,7 @@ export function renderAnalyzeHtml(input: AnalyzeReportInput, charts: HtmlCharts,
     if (cd) {
       if (cd.spansTotal > cd.spans.length) out.push(`<p class="note">${cd.spansTotal} exchanges; the first ${cd.spans.length} are drawn</p>`);
       out.push(`<div class="charts" id="charts-${c.stream}"></div>`);
-    } else if (charts.streams?.includes(c.stream) || wanted.includes(c.stream)) {
+    } else if (wanted.includes(c.stream)) {
       out.push('<p class="note">no time series kept for this connection</p>');
     }
     out.push("</section>");
