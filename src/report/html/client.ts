@@ -24,7 +24,7 @@ export const CLIENT_JS = String.raw`(function () {
     if (v == null) return "-";
     var a = Math.abs(v);
     if (a >= 1e9) return (v / 1e9).toFixed(2) + " GB";
-    if (a >= 1e6) return (v / 1e6).toFixed(2) + " MB";
+    if (a >= 1e6) return (v / 1e6).toFixed(a >= 1e8 ? 0 : 1) + " MB";
     if (a >= 1e4) return (v / 1e3).toFixed(1) + " kB";
     return Math.round(v) + " B";
   }
@@ -183,7 +183,7 @@ export const CLIENT_JS = String.raw`(function () {
       legend: { live: true },
       axes: [
         { label: "seconds since the capture's first packet", values: axisSecs, size: 36 },
-        { label: yLabel, values: yValues, size: 70 }
+        { label: yLabel, values: yValues, size: 76 }
       ],
       hooks: { setScale: [syncScale(group)], draw: [] }
     };
