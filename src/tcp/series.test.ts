@@ -201,3 +201,45 @@ test("fuzz: random segments (times going back, any seq, ack, flags, windows) nev
     }
   }
 });
+
+test("zero windows: counted and marked in the series of the sender they stopped, at the ack", () => {
+  const series = new SeriesCollector();
+  const an = new TcpAnalyzer({ onResult: (r) => series.onResult(r) });
+  const p = new TcpPacket();
+  let ns = 0;
+  const send = (fromA: boolean, seq: number, ack: number, flags: number, win: number, len: number) => {
+    ns += 100_000;
+    p.frame++;
+    p.tsSec = 1_700_000_000 + Math.floor(ns / 1e9);
+    p.tsNsec = ns % 1e9;
+    p.srcV4 = fromA ? 1 : 2;
+    p.dstV4 = fromA ? 2 : 1;
+    p.srcPort = fromA ? 1000 : 2000;
+    p.dstPort = fromA ? 2000 : 1000;
+    p.seq = seq >>> 0;
+    p.ack = ack >>> 0;
+    p.flags = flags;
+    p.windowRaw = win;
+    p.payloadLen = len;
+    p.optWscale = -1;
+    p.optMss = flags & TCP_SYN ? 1000 : -1;
+    p.sackCount = 0;
+    an.onSegment(p);
+  };
+  send(true, 99, 0, TCP_SYN, 8000, 0);
+  send(false, 499, 100, TCP_SYN | TCP_ACK, 8000, 0);
+  send(true, 100, 500, TCP_ACK, 8000, 0);
+  let zw = 0;
+  for (let i = 0; i < 40; i++) {
+    send(true, 100 + i * 1000, 500, TCP_ACK, 8000, 1000);
+    const closed = i % 10 === 9;
+    if (closed) zw++;
+    send(false, 500, 100 + (i + 1) * 1000, TCP_ACK, closed ? 0 : 4000, 0);
+  }
+  const [e] = an.finish();
+  const d = series.get(0)!.dirs[0]!;
+  assert.equal(e!.s2c.flags.zero_window, zw);
+  assert.equal(sum(d.zeroWindow), zw);
+  const marks = [...d.events.kind].map((k, i) => [k, d.events.seq[i]!]).filter(([k]) => k === SeriesEvent.zero_window);
+  assert.deepEqual(marks.map(([, s]) => s), [10_001, 20_001, 30_001, 40_001]);
+});
