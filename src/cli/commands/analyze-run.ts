@@ -48,8 +48,21 @@ function keep(d: Diagnosed, opts: AnalyzeOpts): boolean {
   return true;
 }
 
+/** Stdin has no size: its progress (bytes read) starts once the work has taken this long. */
+const PROGRESS_STDIN_AFTER_MS = 1000;
+
 function progressReporter(file: string): ((read: number, total: number) => void) | undefined {
-  if (file === "-" || !process.stderr.isTTY) return undefined;
+  if (!process.stderr.isTTY) return undefined;
+  if (file === "-") {
+    const start = Date.now();
+    let last = 0;
+    return (read) => {
+      const now = Date.now();
+      if (now - start < PROGRESS_STDIN_AFTER_MS || now - last < 200) return;
+      last = now;
+      process.stderr.write(`\ranalysing stdin: ${(read / 1e6).toFixed(0)} MB read`);
+    };
+  }
   let size = 0;
   try {
     size = statSync(file).size;
