@@ -16,11 +16,14 @@
  * between SERIES_COLUMNS/2 and SERIES_COLUMNS buckets over its duration (fewer when it had fewer
  * packets: the reservoir starts at 4 buckets and doubles while the direction has at least one
  * packet per 16 buckets, else it merges; and all directions together hold at most
- * SERIES_BUDGET_BUCKETS, ≈ 80 MB, after which they merge instead of growing). Flagged events (retransmissions, zero windows, window full, …) are never
- * merged away: each bucket counts them, and each is also kept as a marker (time, kind, seq) up to
- * SERIES_EVENT_CAP per direction — past it markers are counted in `eventsDropped`, the bucket counts
- * still hold them. A bucket is 160 bytes (20 doubles); conversations beyond
- * `maxConnections` (default 10 000) get no series (`skippedConnections` says how many).
+ * SERIES_BUDGET_BUCKETS, ≈ 80 MB, after which they merge instead of growing).
+ *
+ * Flagged events (retransmissions, zero windows, window full, …) are never merged away: each bucket
+ * counts them, and each is also kept as a marker (time, kind, seq) up to SERIES_EVENT_CAP per
+ * direction — past it markers are counted in `eventsDropped`, the bucket counts still hold them.
+ * A bucket is 160 bytes (20 doubles); conversations beyond `maxConnections` (default 10 000) get
+ * no series (`skippedConnections` says how many). No allocation per packet: reservoirs and marker
+ * arrays grow by doubling.
  *
  * Sequence numbers are relative to the direction's first seq (its ISN when the SYN was seen, so
  * data starts at 1 as in Wireshark) and unwrapped (no 2^32 wrap in a long transfer).
