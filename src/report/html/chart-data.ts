@@ -16,13 +16,11 @@ export interface DirectionChartData {
   dataLo: (number | null)[];
   dataHi: (number | null)[];
   ackHi: (number | null)[];
-  edgeLo: (number | null)[];
+  /** The window edge's highest, the window's lowest per bucket (what the charts draw). */
   edgeHi: (number | null)[];
   rwndLo: (number | null)[];
-  rwndHi: (number | null)[];
   /** Absent when no window had an inferred scale. */
   rwndInfLo?: (number | null)[];
-  rwndInfHi?: (number | null)[];
   bifLo: (number | null)[];
   bifHi: (number | null)[];
   /** ms. */
@@ -33,7 +31,7 @@ export interface DirectionChartData {
   sentMbps: number[];
   ackedMbps: number[];
   rateWindowS: number;
-  /** Per-bucket event counts (retransmission family, zero window, window full). */
+  /** Events per bucket, only buckets with some: [bucket time s, count, …] (retransmission family, zero window, window full). */
   retrans: number[];
   zeroWindow: number[];
   windowFull: number[];
@@ -51,7 +49,52 @@ const RATE_PACKETS = 8;
 const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const r3 = (x: number) => Math.round(x * 1e3) / 1e3;
 
-export function directionChartData(d: DirectionSeries, label: string): DirectionChartData | null {
+/**
+ * The same series with every `f` buckets merged into one (min of the mins, max of the maxes, sums
+ * of the sums): fewer columns, the same extremes and totals.
+ */
+export function coarsen(d: DirectionSeries, f: number): DirectionSeries {
+  if (f <= 1) return d;
+  const n = Math.ceil(d.columns / f);
+  const merge = (a: Float64Array, how: "min" | "max" | "sum") => {
+    const out = new Float64Array(n).fill(how === "sum" ? 0 : NaN);
+    for (let i = 0; i < d.columns; i++) {
+      const j = Math.floor(i / f);
+      const v = a[i]!;
+      if (how === "sum") out[j]! += v;
+      else if (v === v && (out[j] !== out[j] || (how === "min" ? v < out[j]! : v > out[j]!))) out[j] = v;
+    }
+    return out;
+  };
+  return {
+    ...d,
+    widthNs: d.widthNs * f,
+    columns: n,
+    dataLo: merge(d.dataLo, "min"),
+    dataHi: merge(d.dataHi, "max"),
+    ackLo: merge(d.ackLo, "min"),
+    ackHi: merge(d.ackHi, "max"),
+    edgeLo: merge(d.edgeLo, "min"),
+    edgeHi: merge(d.edgeHi, "max"),
+    rwndLo: merge(d.rwndLo, "min"),
+    rwndHi: merge(d.rwndHi, "max"),
+    rwndInfLo: merge(d.rwndInfLo, "min"),
+    rwndInfHi: merge(d.rwndInfHi, "max"),
+    bifLo: merge(d.bifLo, "min"),
+    bifHi: merge(d.bifHi, "max"),
+    rttLo: merge(d.rttLo, "min"),
+    rttHi: merge(d.rttHi, "max"),
+    sent: merge(d.sent, "sum"),
+    acked: merge(d.acked, "sum"),
+    retrans: merge(d.retrans, "sum"),
+    zeroWindow: merge(d.zeroWindow, "sum"),
+    windowFull: merge(d.windowFull, "sum"),
+  };
+}
+
+/** At most `maxColumns` columns (buckets merged evenly when the series has more). */
+export function directionChartData(series: DirectionSeries, label: string, maxColumns = Infinity): DirectionChartData | null {
+  const d = coarsen(series, Math.ceil(series.columns / maxColumns));
   const keep: number[] = [];
   for (let i = 0; i < d.columns; i++) {
     if (d.dataHi[i] === d.dataHi[i] || d.ackHi[i] === d.ackHi[i] || d.bifHi[i] === d.bifHi[i] || d.rttHi[i] === d.rttHi[i]) keep.push(i);
@@ -83,7 +126,11 @@ export function directionChartData(d: DirectionSeries, label: string): Direction
     sentMbps.push(r3((sent * 8) / span / 1e6));
     ackedMbps.push(r3((acked * 8) / span / 1e6));
   }
-  const counts = (a: Float64Array) => keep.map((i) => a[i]!);
+  const counts = (a: Float64Array) => {
+    const out: number[] = [];
+    for (let i = 0; i < d.columns; i++) if (a[i]! > 0) out.push(r6((d.startNs + (i + 0.5) * d.widthNs) / 1e9), a[i]!);
+    return out;
+  };
   const hasInf = keep.some((i) => d.rwndInfHi[i] === d.rwndInfHi[i]);
   const out: DirectionChartData = {
     label,
@@ -92,10 +139,8 @@ export function directionChartData(d: DirectionSeries, label: string): Direction
     dataLo: num(d.dataLo),
     dataHi: num(d.dataHi),
     ackHi: num(d.ackHi),
-    edgeLo: num(d.edgeLo),
     edgeHi: num(d.edgeHi),
     rwndLo: num(d.rwndLo),
-    rwndHi: num(d.rwndHi),
     bifLo: num(d.bifLo),
     bifHi: num(d.bifHi),
     rttLo: num(d.rttLo, (x) => r3(x / 1e6)),
@@ -113,9 +158,6 @@ export function directionChartData(d: DirectionSeries, label: string): Direction
     kinds: SERIES_EVENT_KINDS,
     eventsDropped: { ...d.eventsDropped } as Record<string, number>,
   };
-  if (hasInf) {
-    out.rwndInfLo = num(d.rwndInfLo);
-    out.rwndInfHi = num(d.rwndInfHi);
-  }
+  if (hasInf) out.rwndInfLo = num(d.rwndInfLo);
   return out;
 }

@@ -100,6 +100,23 @@ export const CLIENT_JS = String.raw`(function () {
       ctx.save();
       clip(u, ctx);
       ctx.lineWidth = 1.5 * dpr;
+      // Markers past the cap were not kept: then every bucket with events gets a tick from its
+      // counts (which hold every event), on its own lane along the bottom.
+      if (onSeq && Object.keys(d.eventsDropped).length) {
+        var rugs = [[d.retrans, MARK.retransmission], [d.windowFull, MARK.window_full], [d.zeroWindow, MARK.zero_window]];
+        for (var g = 0; g < rugs.length; g++) {
+          var a = rugs[g][0], yr = u.bbox.top + u.bbox.height - ((nl + g) * 8 + 2) * dpr;
+          ctx.strokeStyle = rugs[g][1];
+          ctx.beginPath();
+          for (var j = 0; j < a.length; j += 2) {
+            if (a[j] < xmin || a[j] > xmax) continue;
+            var xr = Math.round(u.valToPos(a[j], "x", true)) + 0.5;
+            ctx.moveTo(xr, yr);
+            ctx.lineTo(xr, yr - 6 * dpr);
+          }
+          ctx.stroke();
+        }
+      }
       for (i = 0; i < d.evT.length; i++) {
         var t = d.evT[i];
         if (t < xmin || t > xmax) continue;
@@ -208,7 +225,7 @@ export const CLIENT_JS = String.raw`(function () {
     host.appendChild(h);
     var note = document.createElement("p");
     note.className = "note";
-    var sum = function (a) { var s = 0; for (var i = 0; i < a.length; i++) s += a[i]; return s; };
+    var sum = function (a) { var s = 0; for (var i = 1; i < a.length; i += 2) s += a[i]; return s; };
     var dropped = Object.keys(d.eventsDropped).map(function (k) { return d.eventsDropped[k] + " " + k; });
     note.textContent = "one column = " + secs(d.widthS) + " (min and max kept per column); " +
       sum(d.retrans) + " retransmissions, " + sum(d.zeroWindow) + " zero windows, " + sum(d.windowFull) + " window full" +

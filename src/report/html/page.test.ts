@@ -3,10 +3,10 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { diagnoseAll } from "../../diagnose/index.js";
 import { analyzeCapture } from "../../tcp/analyze-capture.js";
-import { SeriesCollector } from "../../tcp/series.js";
+import { SERIES_COLUMNS, SERIES_EVENT_CAP, SeriesCollector, type ConnectionSeries, type DirectionSeries } from "../../tcp/series.js";
 import { renderConnection } from "../analyze-text.js";
 import type { AnalyzeReportInput } from "../analyze-types.js";
-import { directionChartData } from "./chart-data.js";
+import { coarsen, directionChartData } from "./chart-data.js";
 import { exchangeSpans, MAX_SPANS } from "./exchanges.js";
 import { renderAnalyzeHtml } from "./page.js";
 
@@ -99,4 +99,65 @@ test("exchange spans: the accepted shapes and units; absent or malformed gives n
   const many = exchangeSpans({ app: { rocketmq: Array.from({ length: MAX_SPANS + 10 }, (_, i) => ({ code: 1, opaque: i, request_start: i })) } });
   assert.equal(many.total, MAX_SPANS + 10);
   assert.equal(many.spans.length, MAX_SPANS);
+});
+
+test("coarsen: fewer columns, the same extremes and totals", () => {
+  const { series } = bundled();
+  const d = series.get(0)!.dirs[0]!;
+  const c = coarsen(d, 7);
+  assert.equal(c.columns, Math.ceil(d.columns / 7));
+  assert.equal(c.widthNs, d.widthNs * 7);
+  const vals = (a: Float64Array) => [...a].filter((x) => x === x);
+  for (const k of ["dataLo", "ackLo", "edgeLo", "rwndLo", "bifLo", "rttLo"] as const) assert.equal(Math.min(...vals(c[k])), Math.min(...vals(d[k])), k);
+  for (const k of ["dataHi", "ackHi", "edgeHi", "rwndHi", "bifHi", "rttHi"] as const) assert.equal(Math.max(...vals(c[k])), Math.max(...vals(d[k])), k);
+  for (const k of ["sent", "acked", "windowFull"] as const) assert.equal(c[k].reduce((a, b) => a + b, 0), d[k].reduce((a, b) => a + b, 0), k);
+});
+
+test("worst case (3 connections × 2 directions × 4096 columns × 20 000 markers): the page stays under 5 MB", () => {
+  const { input } = bundled();
+  const n = SERIES_COLUMNS;
+  const col = (f: (i: number) => number) => Float64Array.from({ length: n }, (_, i) => f(i));
+  const dir = (): DirectionSeries => ({
+    startNs: 0,
+    widthNs: 1e6,
+    columns: n,
+    dataLo: col((i) => 1_000_000_000 + i * 1_234_567),
+    dataHi: col((i) => 1_000_000_000 + i * 1_234_567 + 65_000),
+    ackLo: col((i) => 1_000_000_000 + i * 1_234_567 - 9_000),
+    ackHi: col((i) => 1_000_000_000 + i * 1_234_567),
+    edgeLo: col((i) => 1_000_000_000 + i * 1_234_567 + 60_000),
+    edgeHi: col((i) => 1_000_000_000 + i * 1_234_567 + 65_000),
+    rwndLo: col((i) => 6_000_000 + (i % 97)),
+    rwndHi: col((i) => 6_500_000 + (i % 89)),
+    rwndInfLo: col((i) => 6_000_000 + (i % 97)),
+    rwndInfHi: col((i) => 6_500_000 + (i % 89)),
+    bifLo: col((i) => 4_000_000 + (i % 13) * 1448),
+    bifHi: col((i) => 5_000_000 + (i % 17) * 1448),
+    rttLo: col((i) => 1_234_567 + i),
+    rttHi: col((i) => 9_876_543 + i),
+    sent: col(() => 1_448_000),
+    acked: col(() => 1_448_000),
+    retrans: col(() => 5),
+    zeroWindow: col(() => 1),
+    windowFull: col(() => 3),
+    events: {
+      tNs: Float64Array.from({ length: SERIES_EVENT_CAP }, (_, i) => i * 204_800.123),
+      kind: Uint8Array.from({ length: SERIES_EVENT_CAP }, (_, i) => i % 5),
+      seq: Float64Array.from({ length: SERIES_EVENT_CAP }, (_, i) => 1_000_000_000 + i * 251_111),
+      count: SERIES_EVENT_CAP,
+    },
+    eventsDropped: { retransmission: 123_456 },
+    packets: 3_000_000,
+  });
+  const base = input.shown[0]!;
+  const shown = [0, 1, 2].map((stream) => ({ ...base, evidence: { ...base.evidence, stream, s2c: { ...base.evidence.s2c, bytes: base.evidence.c2s.bytes } } }));
+  const all: ConnectionSeries[] = shown.map((d) => ({ stream: d.evidence.stream, dirs: [dir(), dir()], synDir: 0 }));
+  const assets = { uplotJs: "x".repeat(51_081), uplotCss: "y".repeat(1_857) }; // uPlot 1.6's sizes
+  const html = renderAnalyzeHtml({ ...input, shown, total: 3 }, { series: (s) => all[s] ?? null }, assets);
+  assert.ok(html.length < 5e6, `${html.length} bytes`);
+  const data = dataBlock(html);
+  assert.equal(data.connections.length, 3);
+  assert.ok(data.connections.every((c) => c.dirs.length === 2));
+  // The markers were kept whole; the columns gave way.
+  assert.ok(data.connections[0]!.dirs[0]!.t.length < n);
 });

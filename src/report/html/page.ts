@@ -12,7 +12,7 @@
  */
 import { VERDICT_TITLES, type Diagnosed } from "../../diagnose/index.js";
 import { formatBytes } from "../../model/index.js";
-import type { ConnectionSeries } from "../../tcp/series.js";
+import { SERIES_COLUMNS, type ConnectionSeries } from "../../tcp/series.js";
 import { renderConnection } from "../analyze-text.js";
 import { issueText, NO_PAINT, type AnalyzeReportInput } from "../analyze-types.js";
 import { directionChartData, type DirectionChartData } from "./chart-data.js";
@@ -57,7 +57,10 @@ const jsonText = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "num
 
 const epText = (e: { addr: string; port: number }) => (e.addr.includes(":") ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`);
 
-function chartData(d: Diagnosed, s: ConnectionSeries): ConnectionChartData {
+/** The page's chart data stays under this many bytes of JSON (the file under 5 MB with the library). */
+export const MAX_DATA_BYTES = 4_000_000;
+
+function chartData(d: Diagnosed, s: ConnectionSeries, maxColumns: number): ConnectionChartData {
   const c = d.evidence;
   // The evidence's client is the SYN's sender, else direction 0: the same rule as tcp/evidence-builder.
   const client = s.synDir >= 0 ? s.synDir : 0;
@@ -70,7 +73,7 @@ function chartData(d: Diagnosed, s: ConnectionSeries): ConnectionChartData {
   for (const [k, dir] of [client, 1 - client].entries()) {
     const ds = s.dirs[dir];
     if (!ds || bytes[k]! < most * MIN_CHARTED_SHARE) continue;
-    const data = directionChartData(ds, names[k]!);
+    const data = directionChartData(ds, names[k]!, maxColumns);
     if (data) dirs.push(data);
   }
   const { spans, total } = exchangeSpans(c);
@@ -88,11 +91,19 @@ export function renderAnalyzeHtml(input: AnalyzeReportInput, charts: HtmlCharts,
   const { result, shown, total } = input;
   const source = input.source === "-" ? "stdin" : input.source;
   const wanted = charts.streams ?? shown.slice(0, DEFAULT_CHARTED).map((d) => d.evidence.stream);
-  const charted = new Map<number, ConnectionChartData>();
-  for (const stream of wanted) {
-    const d = shown.find((x) => x.evidence.stream === stream);
-    const s = d ? charts.series(stream) : null;
-    if (d && s) charted.set(stream, chartData(d, s));
+  // Full resolution, then half the columns at a time until the data fits MAX_DATA_BYTES (markers
+  // past that are not drawn: the page says how many; the bucket counts keep every event).
+  let charted = new Map<number, ConnectionChartData>();
+  let dataJson = "";
+  for (let maxColumns = SERIES_COLUMNS; ; maxColumns >>= 1) {
+    charted = new Map();
+    for (const stream of wanted) {
+      const d = shown.find((x) => x.evidence.stream === stream);
+      const s = d ? charts.series(stream) : null;
+      if (d && s) charted.set(stream, chartData(d, s, maxColumns));
+    }
+    dataJson = jsonText({ connections: [...charted.values()] });
+    if (dataJson.length <= MAX_DATA_BYTES || maxColumns <= 256) break;
   }
 
   const out: string[] = [];
@@ -151,7 +162,7 @@ export function renderAnalyzeHtml(input: AnalyzeReportInput, charts: HtmlCharts,
   out.push(
     '<footer>Drag across a chart to zoom its connection\'s charts together; double-click to zoom out. Made by tcpwin; charts by uPlot (MIT), inlined: this file loads nothing.</footer>',
     `<script>${scriptText(assets.uplotJs)}</script>`,
-    `<script type="application/json" id="tcpwin-data">${jsonText({ connections: [...charted.values()] })}</script>`,
+    `<script type="application/json" id="tcpwin-data">${dataJson}</script>`,
     `<script>${scriptText(CLIENT_JS)}</script>`,
     "</body></html>",
   );
