@@ -91,17 +91,18 @@ export function renderAnalyzeHtml(input: AnalyzeReportInput, charts: HtmlCharts,
   const { result, shown, total } = input;
   const source = input.source === "-" ? "stdin" : input.source;
   const wanted = charts.streams ?? shown.slice(0, DEFAULT_CHARTED).map((d) => d.evidence.stream);
+  const picked: [Diagnosed, ConnectionSeries][] = [];
+  for (const stream of wanted) {
+    const d = shown.find((x) => x.evidence.stream === stream);
+    const s = d ? charts.series(stream) : null;
+    if (d && s) picked.push([d, s]);
+  }
   // Full resolution, then half the columns at a time until the data fits MAX_DATA_BYTES (markers
-  // past that are not drawn: the page says how many; the bucket counts keep every event).
+  // stay whole: at most SERIES_EVENT_CAP per direction).
   let charted = new Map<number, ConnectionChartData>();
   let dataJson = "";
   for (let maxColumns = SERIES_COLUMNS; ; maxColumns >>= 1) {
-    charted = new Map();
-    for (const stream of wanted) {
-      const d = shown.find((x) => x.evidence.stream === stream);
-      const s = d ? charts.series(stream) : null;
-      if (d && s) charted.set(stream, chartData(d, s, maxColumns));
-    }
+    charted = new Map(picked.map(([d, s]) => [d.evidence.stream, chartData(d, s, maxColumns)]));
     dataJson = jsonText({ connections: [...charted.values()] });
     if (dataJson.length <= MAX_DATA_BYTES || maxColumns <= 256) break;
   }
