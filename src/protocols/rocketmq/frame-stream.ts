@@ -107,6 +107,10 @@ export class FrameStream {
   get dead(): boolean {
     return this.state === State.Dead;
   }
+  /** The frame whose header decoded and whose body is still streaming, else null. Do not keep it. */
+  get partial(): StreamFrame | null {
+    return this.state === State.Body ? this.cur : null;
+  }
   /** A frame is partly read (prefix/header bytes buffered or body streaming). */
   get midFrame(): boolean {
     return (this.state === State.Head && this.headLen > 0) || this.state === State.Body;
