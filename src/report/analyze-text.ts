@@ -157,7 +157,7 @@ export const EXCHANGE_ROWS = 12;
 /** RocketMQ's exchanges on the connection, in capture order: the slow and timed-out ones coloured. */
 function exchangeTable(rq: RocketmqResultLike, p: AnalyzePaint): string[] {
   const head = `${"opaque".padStart(11)}  ${"request".padEnd(30)} ${"bytes".padStart(9)}  ${"response".padEnd(22)} ${"latency".padStart(10)}  `;
-  const out = [`  ${"rocketmq exchanges".padEnd(LABEL)}${p.dim(head)}`];
+  const out = [`  ${"rocketmq exchanges".padEnd(LABEL)}${p.dim(head.trimEnd())}`];
   const list = rq.exchanges;
   for (const e of list.slice(0, EXCHANGE_ROWS)) {
     const dir = e.dir === 0 ? "→" : "←";
@@ -166,7 +166,7 @@ function exchangeTable(rq: RocketmqResultLike, p: AnalyzePaint): string[] {
     const lat = e.latency_us !== null ? durationText(e.latency_us / 1000) : "-";
     const verdict = e.oneway ? "" : e.timed_out === true ? `timed out (> ${durationText(e.timeout_ms)})` : e.timed_out === null ? "no response in the capture" : "";
     const line = `${String(e.opaque).padStart(11)}  ${req.padEnd(30)} ${String(e.request_bytes ?? "-").padStart(9)}  ${resp.padEnd(22)} ${lat.padStart(10)}  ${verdict}`;
-    out.push(`  ${"".padEnd(LABEL)}${e.timed_out === true ? p.red(line) : line}`);
+    out.push(`  ${"".padEnd(LABEL)}${e.timed_out === true ? p.red(line.trimEnd()) : line.trimEnd()}`);
   }
   if (list.length > EXCHANGE_ROWS) out.push(`  ${"".padEnd(LABEL)}${p.dim(`… ${list.length - EXCHANGE_ROWS} more (--json lists all; --code N / --opaque N pick some)`)}`);
   return out;
