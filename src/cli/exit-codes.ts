@@ -38,6 +38,11 @@ const BY_COMMAND: Record<string, CommandExits> = {
     more: [["N", "with a command: the command's own status (128 + signal number when a signal killed it)"]],
   },
   lab: { failure: "the lab job failed (its message says why)" },
+  rocketmq: { failure: "the command failed (its message says why)" },
+  "rocketmq config": {
+    ok: "resolved (whatever the findings say)",
+    failure: "the command failed (its message says why)",
+  },
   "lab serve": { ok: "served --count transfers, or stopped by SIGINT/SIGTERM", failure: "the server could not listen" },
   "lab send": { failure: "the transfer failed (refused, reset, timed out)" },
   "lab link": {
