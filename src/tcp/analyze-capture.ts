@@ -21,6 +21,7 @@ import { TcpAnalyzer } from "./analyzer.js";
 import type { Conversation } from "./conversation.js";
 import type { ConnectionEvidence } from "./evidence.js";
 import { packetFields, type PacketFields } from "./packet-fields.js";
+import type { StreamFactory } from "./stream.js";
 
 export interface AnalyzeOptions {
   /** Only this tcp.stream. */
@@ -43,6 +44,12 @@ export interface AnalyzeOptions {
    * start-up overlapped the caller's; used instead of starting one, and closed at the end.
    */
   decoded?: DecodedRing | null | undefined;
+  /**
+   * Application protocols to follow (tcp/stream): their results land in `ConnectionEvidence.app`.
+   * With any, the capture is read in this thread: the reader thread's ring carries no payload
+   * (a `decoded` ring given is closed unused).
+   */
+  protocols?: readonly StreamFactory[] | undefined;
 }
 
 export interface DecodeCounts {
@@ -106,8 +113,12 @@ function selector(opts: AnalyzeOptions): ((c: Conversation) => boolean) | undefi
 }
 
 export function analyzeCapture(source: string, opts: AnalyzeOptions = {}): AnalysisResult {
-  if (opts.decoded) return analyzeDecoded(opts.decoded, opts);
-  if (readWorkerWanted(source, opts.readWorker)) return analyzeDecoded(new DecodedRing(source), opts);
+  const payload = opts.protocols !== undefined && opts.protocols.length > 0;
+  if (payload) opts.decoded?.close();
+  else {
+    if (opts.decoded) return analyzeDecoded(opts.decoded, opts);
+    if (readWorkerWanted(source, opts.readWorker)) return analyzeDecoded(new DecodedRing(source), opts);
+  }
   const reader = openCapture(source);
   const analyzer = newAnalyzer(opts);
   const pkt = new PacketRef();
@@ -204,6 +215,7 @@ function newAnalyzer(opts: AnalyzeOptions): TcpAnalyzer {
   return new TcpAnalyzer({
     onResult: onPacket ? (r) => onPacket(packetFields(r)) : undefined,
     select: selector(opts),
+    ...(opts.protocols ? { protocols: opts.protocols } : {}),
   });
 }
 
