@@ -50,6 +50,8 @@ const BY_COMMAND: Record<string, CommandExits> = {
     failure: "the link could not be set up (needs root, ip, ping) or a command could not start",
     more: [["N", "with --client: the client command's own status"], SIGNALED],
   },
+  "lab namesrv": { ok: "served until SIGINT/SIGTERM", failure: "the name server could not start: unreadable or malformed config, a -D the JVM would reject, a port in use" },
+  "lab broker": { failure: "a registration timed out or failed (or the config could not be read)" },
   "lab validate": { failure: "a cell or an RTT check is out of tolerance, or the link could not be set up" },
 };
 
