@@ -29,6 +29,7 @@ import {
 } from "../../lab/validate.js";
 import { bandwidthArg, durationArg, intArg, mssArg, sizeArg } from "../options.js";
 import { registerBrokerCommand, registerNamesrv } from "./lab-rocketmq.js";
+import { registerIncident } from "./lab-incident.js";
 import { style } from "../style.js";
 
 const DEFAULT_PORT = 5202;
@@ -97,6 +98,7 @@ export function registerLab(program: Command): void {
   registerValidate(lab);
   registerNamesrv(lab);
   registerBrokerCommand(lab);
+  registerIncident(lab);
 }
 
 // --- serve ------------------------------------------------------------------------------
