@@ -81,16 +81,19 @@ test("invokeSync timeout: the channel is closed and the next period connects ane
   try {
     assert.equal(ns.settings.serverSocketRcvBufSize.source, "file");
     assert.equal(ns.settings.listener.effective.rcvbuf, 2304);
-    const run = await runBroker({ namesrv: `127.0.0.1:${ns.port}`, bodySize: 2_079_208, count: 2, periodMs: 100, timeoutMs: 20 });
-    assert.equal(run.body_bytes, 2_079_208);
+    // 8 MB through a 574-byte window takes ~1 s even on loopback: well past 100 ms, and 100 ms
+    // leaves the name server time to accept before the broker closes.
+    const run = await runBroker({ namesrv: `127.0.0.1:${ns.port}`, bodySize: 8_000_000, count: 2, periodMs: 200, timeoutMs: 100 });
+    assert.equal(run.body_bytes, 8_000_000);
     for (const r of run.results) {
-      assert.equal(r.timed_out, true);
+      assert.equal(r.timed_out, true, JSON.stringify(r));
       assert.equal(r.closed_after_timeout, true);
       assert.equal(r.new_connection, true);
-      assert.ok(r.elapsed_ms >= 20, String(r.elapsed_ms));
+      assert.ok(r.elapsed_ms >= 100 && r.elapsed_ms < 1000, String(r.elapsed_ms));
     }
     assert.notEqual(run.results[0]!.local_port, run.results[1]!.local_port, "a new connection (new SYN) after the close");
-    assert.deepEqual(accepted, [2304, 2304], "accepted sockets inherit the listener's buffer");
+    // A connection the broker already closed may be accepted after the run ends: at least one seen.
+    assert.ok(accepted.length >= 1 && accepted.every((rb) => rb === 2304), `accepted sockets inherit the listener's buffer: ${accepted}`);
   } finally {
     await ns.close();
   }

@@ -122,7 +122,9 @@ function parseAddr(a: string): { host: string; port: number } {
 
 interface Pending {
   opaque: number;
-  resolve: (f: StreamFrame) => void;
+  /** The channel the request went out on: only its close fails it. */
+  channel: RemotingChannel;
+  resolve: (f: StreamFrame | null) => void;
 }
 
 /** Run `count` registrations, one per period; resolves with each one's outcome. */
@@ -189,17 +191,20 @@ export async function runBroker(opts: BrokerOptions): Promise<BrokerRun> {
     clientReport ??= c.report;
     c.socket.setNoDelay(true);
     return new RemotingChannel(c.socket, {
-      onFrame: (f) => {
+      onFrame: (f, ch) => {
         const p = pending.get(f.header.opaque);
-        if (p && (f.header.flag & 1) !== 0) {
+        if (p && p.channel === ch && (f.header.flag & 1) !== 0) {
           pending.delete(f.header.opaque);
           p.resolve(f);
         }
       },
-      onClose: () => {
+      // A closed channel fails only its own requests (a channel closed after a timeout reports
+      // its close later, when the next period's request is already waiting on a new one).
+      onClose: (ch) => {
         for (const [o, p] of pending) {
+          if (p.channel !== ch) continue;
           pending.delete(o);
-          p.resolve(null as unknown as StreamFrame);
+          p.resolve(null);
         }
       },
     });
@@ -223,11 +228,16 @@ export async function runBroker(opts: BrokerOptions): Promise<BrokerRun> {
     if (left <= 0) return "timeout";
     const ch = channel;
     const op = cmd.opaque!;
-    const answer = new Promise<StreamFrame | null>((resolve) => pending.set(op, { opaque: op, resolve }));
+    const answer = new Promise<StreamFrame | null>((resolve) => pending.set(op, { opaque: op, channel: ch, resolve }));
     const n = ch.send(cmd);
     if (cmd.code === 103) r.frame_bytes = n;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), left)));
+    // setTimeout can fire up to ~1 ms before performance.now() reaches the deadline: re-arm until it has.
+    const deadline = t0 + timeoutMs;
+    const timeout = new Promise<"timeout">((res) => {
+      const arm = () => (timer = setTimeout(() => (performance.now() >= deadline ? res("timeout") : arm()), Math.max(0, deadline - performance.now())));
+      arm();
+    });
     const out = await Promise.race([answer, timeout]);
     clearTimeout(timer);
     if (out === "timeout") pending.delete(op);
