@@ -308,8 +308,8 @@ export async function startNameServer(opts: NameServerOptions = {}): Promise<Nam
     const dv = f.body ? decodeDataVersion(f.body) : null;
     const live = brokerLive.get(addr);
     const changed = !live || !dv || !live.dataVersion || live.dataVersion.counter !== dv.counter || live.dataVersion.timestamp !== dv.timestamp;
-    // 4.9.8 refreshes the broker only when unchanged (HEAD always).
-    if (live && !changed) live.lastUpdateMs = Date.now();
+    // 4.9.8 refreshes the broker only when unchanged; 5.x always (reference §3, name server expiry).
+    if (live && (!changed || version.major >= 5)) live.lastUpdateMs = Date.now();
     respond(ch, f, queryDataVersionResponse(h, changed, live?.dataVersion ?? null, ordinal), { changed, broker_addr: addr });
   };
 
