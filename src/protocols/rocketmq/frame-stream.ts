@@ -107,6 +107,10 @@ export class FrameStream {
   get dead(): boolean {
     return this.state === State.Dead;
   }
+  /** The frame whose header decoded and whose body is still streaming, else null. Do not keep it. */
+  get partial(): StreamFrame | null {
+    return this.state === State.Body ? this.cur : null;
+  }
   /** A frame is partly read (prefix/header bytes buffered or body streaming). */
   get midFrame(): boolean {
     return (this.state === State.Head && this.headLen > 0) || this.state === State.Body;
@@ -171,6 +175,16 @@ export class FrameStream {
     this.headStart = this.offset;
     this.headTs = tsNs;
     this.headFrame = frame;
+  }
+
+  /**
+   * Pass over `n` bytes that are not frames but are known to end at a frame boundary (a PROXY
+   * protocol header before the first frame). Only at a boundary; false (nothing done) otherwise.
+   */
+  skip(n: number): boolean {
+    if (this.state !== State.Head || this.headLen !== 0) return false;
+    this.offset += n;
+    return true;
   }
 
   /** Bytes `[at, at+bytes)` never arrived. */

@@ -11,3 +11,4 @@ export * from "./frame.js";
 export * from "./frame-stream.js";
 export * from "./register-broker.js";
 export * from "./route-data.js";
+export * from "./exchange-tracker.js";
