@@ -15,7 +15,7 @@ import { NET_TEST_TIMEOUT_MS, skipUnless } from "../support/tools.js";
 import { runBroker, startNameServer } from "../../src/lab/rocketmq/index.js";
 import { analyzeCapture } from "../../src/tcp/analyze-capture.js";
 import { StreamClaim, type StreamFactory, type StreamHandler } from "../../src/tcp/stream.js";
-import { decodeRegisterBrokerBody, decodeTopicRouteData, FrameStream, type StreamFrame } from "../../src/protocols/rocketmq/index.js";
+import { decodeRegisterBrokerBody, decodeTopicRouteData, FrameStream, rocketmqFactory, type RocketmqResult, type StreamFrame } from "../../src/protocols/rocketmq/index.js";
 
 const require = createRequire(import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), "tcpwin-rmq-cap-"));
@@ -71,7 +71,16 @@ test("a capture of broker → name server ← ali-ons decodes: REGISTER_BROKER a
   }
 
   const frames: { port: number; dir: 0 | 1; frame: StreamFrame }[] = [];
-  analyzeCapture(file, { protocols: [framesFactory(frames)] });
+  const analysis = analyzeCapture(file, { protocols: [framesFactory(frames), rocketmqFactory({ timeoutMs: 3000 })] });
+  // The codec's exchange tracker (what `tcpwin analyze` reports) pairs them too.
+  const exchanges = analysis.connections.flatMap((c) => ((c.app as Record<string, RocketmqResult> | undefined)?.rocketmq?.exchanges ?? []));
+  assert.deepEqual(
+    exchanges.map((e) => [e.code, e.opaque === 849859871 ? "opaque" : "", e.response_code, e.timed_out, e.register_broker?.topics ?? null, e.register_broker?.crc_ok ?? null]),
+    [
+      [103, "opaque", 0, false, 40, true],
+      [105, "", 0, false, null, null],
+    ],
+  );
   const req = (code: number) => frames.find((f) => f.dir === 0 && f.frame.header.code === code)!;
   const resp = (r: { port: number; frame: StreamFrame }) => frames.find((f) => f.dir === 1 && f.port === r.port && f.frame.header.opaque === r.frame.header.opaque && (f.frame.header.flag & 1) === 1)!;
 
