@@ -146,3 +146,25 @@ test("name server checks: bodyCrc32 mismatch → SYSTEM_ERROR \"crc32 not match\
     await ns.close();
   }
 });
+
+test("bytes that are not RocketMQ (HTTP, TLS, a lying length) close that connection only; the name server keeps serving", opts, async () => {
+  const errors: string[] = [];
+  const ns = await startNameServer({ host: "127.0.0.1", port: 0, onError: (m) => errors.push(m) });
+  try {
+    for (const junk of [Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]), Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 4, 1, 2, 3, 4])]) {
+      const s = net.connect(ns.port, "127.0.0.1");
+      const closed = new Promise<void>((r) => s.once("close", () => r()));
+      s.on("error", () => {});
+      s.write(junk);
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+      s.destroy();
+    }
+    assert.ok(errors.length >= 3, errors.join("; "));
+    const bad = await ask(ns.port, encodeFrame({ code: 103, opaque: 9, extFields: { brokerName: "b", brokerAddr: "a:1", clusterName: "c", haServerAddr: "a:2", brokerId: "zero" } }));
+    assert.deepEqual([bad.header.code, bad.header.remark], [1, 'the custom field <brokerId> is not a number: "zero"']);
+    const run = await runBroker({ namesrv: `127.0.0.1:${ns.port}`, topics: 1, timeoutMs: 3000 });
+    assert.equal(run.results[0]!.response_code, 0);
+  } finally {
+    await ns.close();
+  }
+});
