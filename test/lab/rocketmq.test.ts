@@ -81,16 +81,19 @@ test("invokeSync timeout: the channel is closed and the next period connects ane
   try {
     assert.equal(ns.settings.serverSocketRcvBufSize.source, "file");
     assert.equal(ns.settings.listener.effective.rcvbuf, 2304);
-    const run = await runBroker({ namesrv: `127.0.0.1:${ns.port}`, bodySize: 2_079_208, count: 2, periodMs: 100, timeoutMs: 20 });
-    assert.equal(run.body_bytes, 2_079_208);
+    // 8 MB through a 574-byte window takes ~1 s even on loopback: well past 100 ms, and 100 ms
+    // leaves the name server time to accept before the broker closes.
+    const run = await runBroker({ namesrv: `127.0.0.1:${ns.port}`, bodySize: 8_000_000, count: 2, periodMs: 200, timeoutMs: 100 });
+    assert.equal(run.body_bytes, 8_000_000);
     for (const r of run.results) {
-      assert.equal(r.timed_out, true);
+      assert.equal(r.timed_out, true, JSON.stringify(r));
       assert.equal(r.closed_after_timeout, true);
       assert.equal(r.new_connection, true);
-      assert.ok(r.elapsed_ms >= 20, String(r.elapsed_ms));
+      assert.ok(r.elapsed_ms >= 100 && r.elapsed_ms < 1000, String(r.elapsed_ms));
     }
     assert.notEqual(run.results[0]!.local_port, run.results[1]!.local_port, "a new connection (new SYN) after the close");
-    assert.deepEqual(accepted, [2304, 2304], "accepted sockets inherit the listener's buffer");
+    // A connection the broker already closed may be accepted after the run ends: at least one seen.
+    assert.ok(accepted.length >= 1 && accepted.every((rb) => rb === 2304), `accepted sockets inherit the listener's buffer: ${accepted}`);
   } finally {
     await ns.close();
   }
@@ -139,6 +142,28 @@ test("name server checks: bodyCrc32 mismatch → SYSTEM_ERROR \"crc32 not match\
     assert.equal(ns.brokers().size, 0);
     // Decodes as a whole frame too (the codec's other entry point).
     assert.ok(decodeFrame(encodeFrame({ code: 105, extFields: { topic: "x" } })).ok);
+  } finally {
+    await ns.close();
+  }
+});
+
+test("bytes that are not RocketMQ (HTTP, TLS, a lying length) close that connection only; the name server keeps serving", opts, async () => {
+  const errors: string[] = [];
+  const ns = await startNameServer({ host: "127.0.0.1", port: 0, onError: (m) => errors.push(m) });
+  try {
+    for (const junk of [Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]), Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 4, 1, 2, 3, 4])]) {
+      const s = net.connect(ns.port, "127.0.0.1");
+      const closed = new Promise<void>((r) => s.once("close", () => r()));
+      s.on("error", () => {});
+      s.write(junk);
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+      s.destroy();
+    }
+    assert.ok(errors.length >= 3, errors.join("; "));
+    const bad = await ask(ns.port, encodeFrame({ code: 103, opaque: 9, extFields: { brokerName: "b", brokerAddr: "a:1", clusterName: "c", haServerAddr: "a:2", brokerId: "zero" } }));
+    assert.deepEqual([bad.header.code, bad.header.remark], [1, 'the custom field <brokerId> is not a number: "zero"']);
+    const run = await runBroker({ namesrv: `127.0.0.1:${ns.port}`, topics: 1, timeoutMs: 3000 });
+    assert.equal(run.results[0]!.response_code, 0);
   } finally {
     await ns.close();
   }

@@ -5,6 +5,7 @@
  * exchange / registration.
  */
 import { Command, Option } from "commander";
+import { UsageError } from "../../errors.js";
 import { formatMs } from "../../model/index.js";
 import { runBroker, startNameServer, type NameServerExchange, type RegistrationResult } from "../../lab/rocketmq/index.js";
 import { intArg, mssArg, positiveDurationArg, sizeArg } from "../options.js";
@@ -124,6 +125,7 @@ Examples:
         namesrv: string,
         o: { topics?: number; bodySize?: number; version: string; timeout?: number; period: number; count: number; config?: string; jvm?: string; compressed?: boolean; forceRegister: boolean; brokerAddr: string; brokerName: string; mss?: number; json?: boolean },
       ) => {
+        if (!/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(namesrv)) throw new UsageError(`lab broker: name server address ${JSON.stringify(namesrv)}: expected host:port`);
         const ac = new AbortController();
         const stop = () => ac.abort();
         process.once("SIGINT", stop);

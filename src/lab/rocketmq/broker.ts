@@ -23,6 +23,7 @@ import { readFileSync } from "node:fs";
 import { TcpwinError } from "../../errors.js";
 import {
   buildRegisterBrokerBody,
+  encodeFrame,
   queryDataVersionRequest,
   registerBrokerRequest,
   registerBrokerTimeoutMs,
@@ -82,7 +83,7 @@ export interface RegistrationResult {
   started_ms: number;
   /** Time to make a new connection, ms; null when the channel was reused. */
   connect_ms: number | null;
-  /** From the start (connect included) to the response, or to the timeout, ms. */
+  /** The REGISTER_BROKER invokeSync (or the QUERY_DATA_VERSION one when nothing was registered): from its start, connect included, to the response or the timeout, ms. */
   elapsed_ms: number;
   timeout_ms: number;
   timed_out: boolean;
@@ -122,7 +123,9 @@ function parseAddr(a: string): { host: string; port: number } {
 
 interface Pending {
   opaque: number;
-  resolve: (f: StreamFrame) => void;
+  /** The channel the request went out on: only its close fails it. */
+  channel: RemotingChannel;
+  resolve: (f: StreamFrame | null) => void;
 }
 
 /** Run `count` registrations, one per period; resolves with each one's outcome. */
@@ -177,6 +180,8 @@ export async function runBroker(opts: BrokerOptions): Promise<BrokerRun> {
     brokerId: opts.brokerId ?? 0,
   };
 
+  // Header and bodyCrc32 once: the table does not change between periods (the opaque does).
+  const registerCmd = registerBrokerRequest(identity, bytes, { version: ordinal, opaque: 0, compressed: opts.compressed ?? false });
   let opaque = opts.opaqueStart ?? 0;
   let channel: RemotingChannel | undefined;
   let clientReport: TuningReport | undefined;
@@ -189,25 +194,31 @@ export async function runBroker(opts: BrokerOptions): Promise<BrokerRun> {
     clientReport ??= c.report;
     c.socket.setNoDelay(true);
     return new RemotingChannel(c.socket, {
-      onFrame: (f) => {
+      onFrame: (f, ch) => {
         const p = pending.get(f.header.opaque);
-        if (p && (f.header.flag & 1) !== 0) {
+        if (p && p.channel === ch && (f.header.flag & 1) !== 0) {
           pending.delete(f.header.opaque);
           p.resolve(f);
         }
       },
-      onClose: () => {
+      // A closed channel fails only its own requests (a channel closed after a timeout reports
+      // its close later, when the next period's request is already waiting on a new one).
+      onClose: (ch) => {
         for (const [o, p] of pending) {
+          if (p.channel !== ch) continue;
           pending.delete(o);
-          p.resolve(null as unknown as StreamFrame);
+          p.resolve(null);
         }
       },
     });
   };
 
-  /** invokeSync: the budget covers connect and the wait; null frame = closed before an answer. */
-  const invokeSync = async (cmd: EncodeCommand, r: RegistrationResult): Promise<StreamFrame | null | "timeout"> => {
-    const t0 = performance.now();
+  /**
+   * invokeSync: the budget covers connect and the wait; null frame = closed before an answer.
+   * `frame` is `cmd` encoded beforehand: RocketMQ builds the request (body, CRC) before the clock
+   * starts and Netty's encoder costs it microseconds, while encoding 16 MB here costs ~100 ms.
+   */
+  const invokeSync = async (cmd: EncodeCommand, frame: Uint8Array, r: RegistrationResult, t0: number): Promise<StreamFrame | null | "timeout"> => {
     if (!channel || channel.closed) {
       r.new_connection = true;
       try {
@@ -223,11 +234,16 @@ export async function runBroker(opts: BrokerOptions): Promise<BrokerRun> {
     if (left <= 0) return "timeout";
     const ch = channel;
     const op = cmd.opaque!;
-    const answer = new Promise<StreamFrame | null>((resolve) => pending.set(op, { opaque: op, resolve }));
-    const n = ch.send(cmd);
+    const answer = new Promise<StreamFrame | null>((resolve) => pending.set(op, { opaque: op, channel: ch, resolve }));
+    const n = ch.sendEncoded(frame);
     if (cmd.code === 103) r.frame_bytes = n;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), left)));
+    // setTimeout can fire up to ~1 ms before performance.now() reaches the deadline: re-arm until it has.
+    const deadline = t0 + timeoutMs;
+    const timeout = new Promise<"timeout">((res) => {
+      const arm = () => (timer = setTimeout(() => (performance.now() >= deadline ? res("timeout") : arm()), Math.max(0, deadline - performance.now())));
+      arm();
+    });
     const out = await Promise.race([answer, timeout]);
     clearTimeout(timer);
     if (out === "timeout") pending.delete(op);
@@ -286,7 +302,7 @@ export async function runBroker(opts: BrokerOptions): Promise<BrokerRun> {
       // needRegister: QUERY_DATA_VERSION, its own invokeSync with the same timeout.
       const q = queryDataVersionRequest(identity, dataVersion, { version: ordinal, opaque: opaque++ });
       r.opaque = q.opaque!;
-      const out = await invokeSync(q, r);
+      const out = await invokeSync(q, encodeFrame(q), r, t0);
       if (out !== "timeout" && out !== null && out.header.extFields?.changed === "false") {
         r.code = 322;
         r.changed = false;
@@ -303,11 +319,13 @@ export async function runBroker(opts: BrokerOptions): Promise<BrokerRun> {
         continue;
       }
     }
-    const cmd = registerBrokerRequest(identity, bytes, { version: ordinal, opaque: opaque++, compressed: opts.compressed ?? false });
-    r.opaque = cmd.opaque!;
-    const t1 = forceRegister ? t0 : performance.now();
-    const out = await invokeSync(cmd, r);
-    finish(r, forceRegister ? t0 : t1, out);
+    const cmd = { ...registerCmd, opaque: opaque++ };
+    r.opaque = cmd.opaque;
+    const frame = encodeFrame(cmd);
+    // The registration's own clock: after QUERY_DATA_VERSION (if any) and after building the request.
+    const t1 = performance.now();
+    const out = await invokeSync(cmd, frame, r, t1);
+    finish(r, t1, out);
     results.push(r);
     opts.onRegistration?.(r);
   }

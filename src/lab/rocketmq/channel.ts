@@ -63,6 +63,14 @@ export class RemotingChannel {
     return f.length;
   }
 
+  /** Write a frame encoded beforehand (encodeFrame); its size, 0 when the connection is gone. */
+  sendEncoded(frame: Uint8Array): number {
+    if (this.closed) return 0;
+    this.bytesOut += frame.length;
+    this.socket.write(frame);
+    return frame.length;
+  }
+
   /**
    * Close as Netty's channel.close() does: what the kernel already holds is still sent, then FIN;
    * writes still queued in user space are dropped.

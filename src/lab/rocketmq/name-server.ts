@@ -262,6 +262,8 @@ export async function startNameServer(opts: NameServerOptions = {}): Promise<Nam
     const sysError = (remark: string) => respond(ch, f, { code: 1, flag: 1, opaque: h.opaque, version: ordinal, remark });
     const need = ["brokerName", "brokerAddr", "clusterName", "haServerAddr", "brokerId"].filter((k) => ext[k] === undefined);
     if (need.length) return sysError(`the custom field <${need[0]}> is null`);
+    // decodeCommandCustomHeader: brokerId is a Long; a value that is not one fails the request.
+    if (!/^-?\d{1,18}$/.test(ext.brokerId!)) return sysError(`the custom field <brokerId> is not a number: ${JSON.stringify(ext.brokerId)}`);
     const body = f.body ?? new Uint8Array(0);
     // DefaultRequestProcessor.checksum: only a non-zero bodyCrc32 is checked.
     const crc = Number(ext.bodyCrc32 ?? 0);
@@ -308,8 +310,8 @@ export async function startNameServer(opts: NameServerOptions = {}): Promise<Nam
     const dv = f.body ? decodeDataVersion(f.body) : null;
     const live = brokerLive.get(addr);
     const changed = !live || !dv || !live.dataVersion || live.dataVersion.counter !== dv.counter || live.dataVersion.timestamp !== dv.timestamp;
-    // 4.9.8 refreshes the broker only when unchanged (HEAD always).
-    if (live && !changed) live.lastUpdateMs = Date.now();
+    // 4.9.8 refreshes the broker only when unchanged; 5.x always (reference §3, name server expiry).
+    if (live && (!changed || version.major >= 5)) live.lastUpdateMs = Date.now();
     respond(ch, f, queryDataVersionResponse(h, changed, live?.dataVersion ?? null, ordinal), { changed, broker_addr: addr });
   };
 

@@ -156,3 +156,32 @@ test("garbage after a good frame is one error with its offset; what follows stil
   assert.equal(r.errors[0]!.resumed_at, a.length + junk.length);
   assert.deepEqual(r.undecodable, [false, false]);
 });
+
+test("a PROXY protocol header (v1 or v2) before the first frame is passed over and named", () => {
+  const v2 = Uint8Array.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21, 0x11, 0x00, 0x0c, 10, 0, 0, 7, 10, 0, 0, 2, 0x9c, 0x40, 0x26, 0x94]);
+  for (const [proxy, name] of [[new TextEncoder().encode("PROXY TCP4 10.0.0.7 10.0.0.2 40000 9876\r\n"), "PROXY TCP4 10.0.0.7 10.0.0.2 40000 9876"], [v2, "v2 (28 bytes)"]] as const) {
+    const c = new Conversation().handshake();
+    const req = encodeFrame({ code: 105, opaque: 3, version: 401, extFields: { topic: "T" } });
+    const both = new Uint8Array(proxy.length + req.length);
+    both.set(proxy);
+    both.set(req, proxy.length);
+    c.wait(100).send(0, both).wait(200).send(1, encodeFrame({ code: 17, flag: 1, opaque: 3, version: 401 }));
+    const r = analyze(c).rmq!;
+    assert.equal(r.proxy_header, name);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.exchanges.map((e) => [e.code, e.request_offset, e.response_code, e.latency_us]), [[105, proxy.length, 17, 200]]);
+  }
+});
+
+test("a frame that decodes but is no command (unknown flag bits): an error once claimed, a release before", () => {
+  const good = encodeFrame({ code: 34, opaque: 1, version: 401, body: "{}" });
+  const odd = encodeFrame({ code: 34, flag: 0x40, opaque: 2, version: 401 });
+  const c = new Conversation().handshake();
+  c.wait(100).send(0, good).wait(100).send(0, odd);
+  const r = analyze(c).rmq!;
+  assert.deepEqual(r.exchanges.map((e) => e.opaque), [1]);
+  assert.deepEqual(r.errors.map((e) => [e.code, e.offset, e.frame]), [["not_a_command", good.length, 5]]);
+  const first = new Conversation().handshake();
+  first.wait(100).send(0, odd).wait(100).send(0, good);
+  assert.equal(analyze(first).rmq, undefined);
+});

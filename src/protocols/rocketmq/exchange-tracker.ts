@@ -13,7 +13,8 @@
  * a known language). TLS (first byte 0x16: a length of ~369 MB) and HTTP ("GET " = 1.2 GB) fail
  * the length check at once and the flow is released. A connection first seen mid-stream (no SYN)
  * may start inside a frame: then the decoder resynchronises within the undecided budget before
- * it decides.
+ * it decides. A HAProxy PROXY header (v1 line or v2 block) before the first frame, which 5.x
+ * servers accept, is passed over and named in `proxy_header`.
  *
  * Timing (ns from the capture's first packet, as tcp/stream gives them): a request's first and
  * last byte, when the peer acknowledged its last byte (onAck), the response's first and last byte.
@@ -150,6 +151,8 @@ export interface RocketmqResult {
   /** FIN/RST seen, in order ("end" = capture ended). */
   closes: { dir: StreamDir; how: "fin" | "rst"; ts_ns: number }[];
   timeout_ms: number;
+  /** A PROXY protocol header seen before the first frame: the v1 line, or "v2 (N bytes)". */
+  proxy_header?: string;
 }
 
 export interface RocketmqFactoryOptions {
@@ -194,6 +197,8 @@ export class RocketmqHandler implements StreamHandler {
   private readonly frames: [number, number] = [0, 0];
   /** Frames that failed to decode or were not commands (gaps are not counted: they say nothing of the protocol). */
   private problems = 0;
+  /** A HAProxy PROXY header before the first frame (5.x accepts one), as text (v1) or its size (v2). */
+  private proxyHeader: string | null = null;
 
   constructor(
     readonly info: StreamInfo,
@@ -207,6 +212,15 @@ export class RocketmqHandler implements StreamHandler {
     if (this.state === StreamClaim.released) return this.state;
     if (tsNs > this.lastNs) this.lastNs = tsNs;
     const s = this.streams[dir];
+    if (offset === 0 && s.offset === 0 && this.proxyHeader === null) {
+      const n = proxyHeaderLength(bytes);
+      if (n > 0 && s.skip(n)) {
+        this.proxyHeader = bytes[0] === 0x50 ? LATIN1.decode(bytes.subarray(0, n)).trim() : `v2 (${n} bytes)`;
+        if (n === bytes.length) return this.state;
+        bytes = bytes.subarray(n);
+        offset = n;
+      }
+    }
     if (offset > s.offset) s.gap(s.offset, offset - s.offset, tsNs, frame);
     else if (offset < s.offset) {
       // Already seen (the assembler trims overlaps; this guards a contract slip).
@@ -269,7 +283,7 @@ export class RocketmqHandler implements StreamHandler {
     const f = ev.frame;
     if (!sane(f)) {
       // Decodes, but not as a command would: count it as a problem (and, undecided, not a claim).
-      this.onEvent(dir, { kind: "error", error: { code: "json_bad_field", offset: f.offset, message: `frame at stream offset ${f.offset}: flag ${f.header.flag} / language ${f.header.language} is not a remoting command`, frame: f.firstFrame, tsNs: f.firstTsNs } });
+      this.onEvent(dir, { kind: "error", error: { code: "not_a_command", offset: f.offset, message: `frame at stream offset ${f.offset}: flag ${f.header.flag} / language ${f.header.language} is not a remoting command`, frame: f.firstFrame, tsNs: f.firstTsNs } });
       return;
     }
     this.frames[dir]++;
@@ -392,8 +406,29 @@ export class RocketmqHandler implements StreamHandler {
       undecodable: [this.streams[0].dead, this.streams[1].dead],
       closes: this.closes,
       timeout_ms: this.timeoutMs,
+      ...(this.proxyHeader !== null ? { proxy_header: this.proxyHeader } : {}),
     };
   }
+}
+
+const LATIN1 = new TextDecoder("latin1");
+const PROXY_V2_SIG = [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a];
+
+/**
+ * Length of a PROXY protocol header (haproxy.org proxy-protocol.txt) at the start of `b`: v1 is a
+ * "PROXY …\r\n" line of at most 107 bytes, v2 a 12-byte signature, version/command, family and a
+ * 16-bit length. 0 when there is none (or it does not end within this chunk).
+ */
+export function proxyHeaderLength(b: Uint8Array): number {
+  if (b.length >= 8 && b[0] === 0x50 && LATIN1.decode(b.subarray(0, 6)) === "PROXY ") {
+    for (let i = 6; i + 1 < Math.min(b.length, 107); i++) if (b[i] === 0x0d && b[i + 1] === 0x0a) return i + 2;
+    return 0;
+  }
+  if (b.length >= 16 && PROXY_V2_SIG.every((x, i) => b[i] === x)) {
+    const n = 16 + ((b[14]! << 8) | b[15]!);
+    return n <= b.length ? n : 0;
+  }
+  return 0;
 }
 
 /** A command as RocketMQ sends them: only the response/oneway flag bits, a language it knows. */

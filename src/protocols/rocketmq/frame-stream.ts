@@ -177,6 +177,16 @@ export class FrameStream {
     this.headFrame = frame;
   }
 
+  /**
+   * Pass over `n` bytes that are not frames but are known to end at a frame boundary (a PROXY
+   * protocol header before the first frame). Only at a boundary; false (nothing done) otherwise.
+   */
+  skip(n: number): boolean {
+    if (this.state !== State.Head || this.headLen !== 0) return false;
+    this.offset += n;
+    return true;
+  }
+
   /** Bytes `[at, at+bytes)` never arrived. */
   gap(at: number, bytes: number, tsNs = 0, frame = 0): void {
     if (bytes <= 0) return;

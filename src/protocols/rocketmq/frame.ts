@@ -72,6 +72,7 @@ export type RocketmqErrorCode =
   | "binary_remark_overflow" // remarkLen runs past the header
   | "binary_ext_overflow" // extFields lengths run past the header
   | "gap" // bytes missing from the capture (streaming)
+  | "not_a_command" // decodes, but flag bits or language no remoting command uses
   | "undecodable"; // streaming: the rest of a direction could not be resynchronised
 
 export interface RocketmqDecodeError {

@@ -12,14 +12,17 @@ export type ParsedJson = { ok: true; value: JsonValue } | { ok: false; offset: n
 
 const MAX_DEPTH = 64;
 const UTF8 = new TextDecoder("utf-8", { fatal: false });
+const LATIN1 = new TextDecoder("latin1");
 
 /** Parse bytes of JSON; `offset` in an error counts bytes from the start of `bytes`. */
 export function parseJsonBytes(bytes: Uint8Array): ParsedJson {
-  const text = UTF8.decode(bytes);
-  const r = parseJsonText(text);
+  const r = parseJsonText(UTF8.decode(bytes));
   if (r.ok) return r;
-  // Character offset → byte offset (the error names a place in the frame, which counts bytes).
-  return { ok: false, offset: Buffer.byteLength(text.slice(0, r.offset), "utf8"), message: r.message };
+  // The error should name a byte of the frame. JSON's structure is ASCII, so parsing the bytes as
+  // Latin-1 (one char per byte) fails at the same place, and its offset counts bytes exactly even
+  // when invalid UTF-8 was replaced by U+FFFD in the first pass.
+  const b = parseJsonText(LATIN1.decode(bytes));
+  return b.ok ? { ok: false, offset: Math.min(r.offset, bytes.length), message: r.message } : { ok: false, offset: b.offset, message: b.message };
 }
 
 export function parseJsonText(text: string): ParsedJson {
