@@ -49,7 +49,12 @@ export interface IncidentOptions {
   timeoutMs?: number;
   fileRcvbuf?: number;
   jvmRcvbuf?: number;
-  /** Where the name server sets its buffers: on each accepted socket as Netty's childOption (default), or on the listener. */
+  /**
+   * Where the name server sets its buffers: on the listener before the SYN (default: the incident's
+   * capture has a 1148-byte SYN-ACK window, which only a buffer in place before the SYN gives), or
+   * on each accepted socket after the handshake, as Netty's childOption is written (window scale
+   * chosen from the listener's default buffer, then 1024-byte steps and zero windows).
+   */
   apply?: "accepted" | "listener";
   /** Registrations in the failing run (2: the close after the timeout, then the next period's new connection). */
   attempts?: number;
@@ -140,7 +145,7 @@ export async function runIncident(opts: IncidentOptions): Promise<IncidentResult
     timeoutMs: opts.timeoutMs ?? INCIDENT.timeoutMs,
     fileRcvbuf: opts.fileRcvbuf ?? INCIDENT.fileRcvbuf,
     jvmRcvbuf: opts.jvmRcvbuf ?? INCIDENT.jvmRcvbuf,
-    apply: opts.apply ?? "accepted",
+    apply: opts.apply ?? "listener",
     attempts: opts.attempts ?? 2,
     periodMs: opts.periodMs ?? 3500,
   };

@@ -28,7 +28,11 @@ export function registerIncident(lab: Command): void {
     .addOption(new Option("--body-size <bytes>", "the REGISTER_BROKER body").argParser(sizeArg).default(INCIDENT.bodyBytes))
     .addOption(new Option("--timeout <time>", "registerBrokerTimeoutMills (invokeSync)").argParser(durationArg).default(INCIDENT.timeoutMs / 1000, `${INCIDENT.timeoutMs}ms`))
     .addOption(new Option("--rcvbuf <bytes>", "serverSocketRcvBufSize in the name server's config file").argParser(intArg(1, 2 ** 31 - 1)).default(INCIDENT.fileRcvbuf))
-    .addOption(new Option("--apply <where>", "where the name server sets its buffers: each accepted socket (Netty's childOption) or the listener").choices(["accepted", "listener"]).default("accepted"))
+    .addOption(
+      new Option("--apply <where>", "where the name server sets its buffers: on the listener before the SYN (what the incident's capture shows: a 1148-byte SYN-ACK window) or on each accepted socket after the handshake (Netty's childOption as written: window scale 10, zero windows)")
+        .choices(["listener", "accepted"])
+        .default("listener"),
+    )
     .addOption(new Option("--attempts <n>", "registrations in the failing run (each period)").argParser(intArg(1, 10)).default(2))
     .option("--pcap <file>", "keep the capture of both runs (one file)")
     .option("--json", "one JSON object: runs: [ { label, timed_out, elapsed_ms, predicted_ms, verdict, … } ]")
