@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { analyzeCapture } from "../../tcp/index.js";
 import { Conversation } from "../../../test/fixtures/capture/conversation.js";
 import { cleanupTemp, tempFile } from "../../../test/fixtures/capture/read-all.js";
-import { rocketmqFactory, type RocketmqResult } from "./exchange-tracker.js";
+import { rocketmqFactory, rocketmqFrameMarks, type RocketmqResult } from "./exchange-tracker.js";
 import { encodeFrame, SerializeType } from "./frame.js";
 import { buildRegisterBrokerBody, registerBrokerRequest } from "./register-broker.js";
 
@@ -77,6 +77,10 @@ test("any port, binary headers, oneway, an error response with its remark, reque
     [0, 15, "UPDATE_CONSUMER_OFFSET", 1, true, "GO", "ROCKETMQ", null, null, null, null, false],
     [0, 105, "GET_ROUTEINFO_BY_TOPIC", 2, false, "JAVA", "ROCKETMQ", 17, "TOPIC_NOT_EXIST", "No topic route info in name server for the topic: nope", 500, false],
     [1, 39, "CHECK_TRANSACTION_STATE", 2, false, "JAVA", "JSON", 0, "SUCCESS", null, 300, false],
+  ]);
+  // --packets: the frames carrying each remoting frame's first byte (handshake = frames 1–3).
+  assert.deepEqual(rocketmqFrameMarks(rmq).map((m) => [m.frame, m.dir, m.kind, m.code, m.opaque]), [
+    [4, 0, "request", 15, 1], [5, 0, "request", 105, 2], [6, 1, "response", 17, 2], [7, 1, "request", 39, 2], [8, 0, "response", 0, 2],
   ]);
 });
 

@@ -486,3 +486,30 @@ function registerSummary(f: StreamFrame): RegisterBrokerSummary {
   s.flag_mismatch = d.value.flagMismatch;
   return s;
 }
+
+/** A capture frame that carries a remoting frame's first byte (for `--packets`). */
+export interface RocketmqFrameMark {
+  /** 1-based capture frame number. */
+  frame: number;
+  dir: StreamDir;
+  kind: "request" | "response";
+  /** Stream offset of the remoting frame in `dir`. */
+  offset: number;
+  /** Request code, or the response's code. */
+  code: number;
+  name: string;
+  opaque: number;
+  flag: number;
+  /** The remoting frame's size on the wire. */
+  bytes: number;
+}
+
+/** Every frame start of a connection's exchanges, in capture order. */
+export function rocketmqFrameMarks(r: RocketmqResult): RocketmqFrameMark[] {
+  const out: RocketmqFrameMark[] = [];
+  for (const e of r.exchanges) {
+    if (e.request_frame !== null) out.push({ frame: e.request_frame, dir: e.dir, kind: "request", offset: e.request_offset!, code: e.code!, name: e.name!, opaque: e.opaque, flag: e.flag!, bytes: e.request_bytes! });
+    if (e.response_frame !== null) out.push({ frame: e.response_frame, dir: (1 - e.dir) as StreamDir, kind: "response", offset: e.response_offset!, code: e.response_code!, name: e.response_name!, opaque: e.opaque, flag: e.response_flag!, bytes: e.response_bytes! });
+  }
+  return out.sort((a, b) => a.frame - b.frame || a.dir - b.dir || a.offset - b.offset);
+}
