@@ -20,9 +20,15 @@
  *
  * The sink (stream-assembler.ts) fans the results out to the protocol handlers.
  */
-import { TCP_FIN, TCP_SYN } from "../capture/packet.js";
-import { seqDiff } from "./seq.js";
+import { TCP_FIN as FIN_, TCP_SYN as SYN_ } from "../capture/packet.js";
+import { seqDiff as seqDiff_ } from "./seq.js";
 import type { StreamDir } from "./stream.js";
+
+// Imported bindings copied to module constants: per-packet reads of an import can go through a
+// getter (tsx's ESM transform), a local constant never does.
+const TCP_FIN = FIN_;
+const TCP_SYN = SYN_;
+const seqDiff = seqDiff_;
 
 /**
  * Held (out-of-order) payload per direction, bytes. A hole waits for its retransmission with up to
@@ -43,16 +49,25 @@ export interface HalfStreamSink {
   fin(dir: StreamDir, tsNs: number): void;
 }
 
-/** Held bytes `[off, end)`: a copy (`data`), or known missing (`data` null: beyond a snaplen cut). */
+/**
+ * One held segment: bytes `[off, off + data.length)` copied, then `[off + data.length, end)` known
+ * missing (beyond a snaplen cut; `data` empty for a chunk that is all missing). One object per
+ * segment, truncated or not.
+ */
 class Held {
+  readonly dataEnd: number;
   constructor(
     readonly off: number,
     readonly end: number,
-    readonly data: Uint8Array | null,
+    readonly data: Uint8Array,
     readonly tsNs: number,
     readonly frame: number,
-  ) {}
+  ) {
+    this.dataEnd = off + data.length;
+  }
 }
+
+const EMPTY = new Uint8Array(0);
 
 export class HalfStream {
   /** Offset 0 is known (SYN or first payload byte seen). */
@@ -131,15 +146,12 @@ export class HalfStream {
           if (end > this.nextOff) {
             // The snaplen cut the rest: those bytes are not in the capture.
             if (this.held.length === 0) this.gap(end, tsNs, sink);
-            else this.insert(new Held(this.nextOff, end, null, tsNs, frame));
+            else this.insert(new Held(this.nextOff, end, EMPTY, tsNs, frame));
           }
           if (this.held.length > 0) this.flush(tsNs, sink);
         } else {
-          if (cap > 0) {
-            this.insert(new Held(off, dataEnd, bytes.slice(payOff, payOff + cap), tsNs, frame));
-            this.heldBytes += cap;
-          }
-          if (dataEnd < end) this.insert(new Held(dataEnd, end, null, tsNs, frame));
+          this.insert(new Held(off, end, cap > 0 ? bytes.slice(payOff, payOff + cap) : EMPTY, tsNs, frame));
+          this.heldBytes += cap;
           while (this.heldBytes > MAX_HELD_BYTES || this.held.length > MAX_HELD_CHUNKS) this.skipHole(tsNs, sink);
         }
       }
@@ -204,42 +216,42 @@ export class HalfStream {
     // Segments mostly arrive in ascending order: search from the end.
     while (i > 0) {
       const p = h[i - 1]!;
-      if (p.off < c.off || (p.off === c.off && (p.data !== null || c.data === null))) break;
+      if (p.off <= c.off) break;
       i--;
     }
     h.splice(i, 0, c);
   }
 
-  /** Deliver held chunks that now start at or before the next expected byte. */
+  /**
+   * Deliver held chunks that now start at or before the next expected byte: held data covering it
+   * first (whichever chunk has it), else missing bytes covering it are a gap — up to where some
+   * held data starts.
+   */
   private flush(tsNs: number, sink: HalfStreamSink): void {
     const h = this.held;
     let lo = 0;
     for (;;) {
+      const next = this.nextOff;
       // Chunks now wholly behind are dropped from the front (one splice at the end, not one per chunk).
-      while (lo < h.length && h[lo]!.end <= this.nextOff) {
-        const d = h[lo++]!.data;
-        if (d !== null) this.heldBytes -= d.length;
-      }
+      while (lo < h.length && h[lo]!.end <= next) this.heldBytes -= h[lo++]!.data.length;
       let pick = -1;
       let lost = -1;
-      for (let i = lo; i < h.length && h[i]!.off <= this.nextOff; i++) {
+      for (let i = lo; i < h.length && h[i]!.off <= next; i++) {
         const c = h[i]!;
-        if (c.end <= this.nextOff) continue;
-        if (c.data !== null) {
+        if (c.dataEnd > next) {
           pick = i;
           break;
         }
-        if (lost < 0) lost = i;
+        if (lost < 0 && c.end > next) lost = i;
       }
       if (pick >= 0) {
         const c = h[pick]!;
-        this.deliver(c.data!, this.nextOff - c.off, c.data!.length, c.tsNs, c.frame, sink);
+        this.deliver(c.data, next - c.off, c.data.length, c.tsNs, c.frame, sink);
       } else if (lost >= 0) {
-        // Missing bytes, unless held data starts within them.
         let to = h[lost]!.end;
         for (let i = lo; i < h.length && h[i]!.off < to; i++) {
           const c = h[i]!;
-          if (c.data !== null && c.off > this.nextOff) {
+          if (c.off > next && c.dataEnd > c.off) {
             to = c.off;
             break;
           }

@@ -13,9 +13,16 @@
  * Directions: StreamDir 0 is the conversation's direction 0 (the side that sent its first packet,
  * the evidence's client unless a later SYN says otherwise — evidence-builder's rule).
  */
-import { TCP_ACK, TCP_RST, type TcpPacket } from "../capture/packet.js";
+import { TCP_ACK as ACK_, TCP_RST as RST_, type TcpPacket } from "../capture/packet.js";
 import { HalfStream, type HalfStreamSink } from "./reassembly.js";
-import { StreamClaim, UNDECIDED_MAX_BYTES, type StreamDir, type StreamFactory, type StreamHandler, type StreamInfo } from "./stream.js";
+import { StreamClaim as Claim_, UNDECIDED_MAX_BYTES as MAX_, type StreamDir, type StreamFactory, type StreamHandler, type StreamInfo } from "./stream.js";
+
+// Imported bindings copied to module constants (see tcp/reassembly: no getter per packet).
+const TCP_ACK = ACK_;
+const TCP_RST = RST_;
+const UNDECIDED_MAX_BYTES = MAX_;
+const StreamClaim = Claim_;
+type StreamClaim = Claim_;
 
 export class StreamAssembler implements HalfStreamSink {
   readonly halves: [HalfStream, HalfStream] = [new HalfStream(0), new HalfStream(1)];

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { analyzeCapture } from "../../tcp/index.js";
 import { Conversation } from "../../../test/fixtures/capture/conversation.js";
 import { cleanupTemp, tempFile } from "../../../test/fixtures/capture/read-all.js";
-import { rocketmqFactory, type RocketmqResult } from "./exchange-tracker.js";
+import { RocketmqHandler, rocketmqFactory, rocketmqFrameMarks, type RocketmqResult } from "./exchange-tracker.js";
 import { encodeFrame, SerializeType } from "./frame.js";
 import { buildRegisterBrokerBody, registerBrokerRequest } from "./register-broker.js";
 
@@ -77,6 +77,10 @@ test("any port, binary headers, oneway, an error response with its remark, reque
     [0, 15, "UPDATE_CONSUMER_OFFSET", 1, true, "GO", "ROCKETMQ", null, null, null, null, false],
     [0, 105, "GET_ROUTEINFO_BY_TOPIC", 2, false, "JAVA", "ROCKETMQ", 17, "TOPIC_NOT_EXIST", "No topic route info in name server for the topic: nope", 500, false],
     [1, 39, "CHECK_TRANSACTION_STATE", 2, false, "JAVA", "JSON", 0, "SUCCESS", null, 300, false],
+  ]);
+  // --packets: the frames carrying each remoting frame's first byte (handshake = frames 1–3).
+  assert.deepEqual(rocketmqFrameMarks(rmq).map((m) => [m.frame, m.dir, m.kind, m.code, m.opaque]), [
+    [4, 0, "request", 15, 1], [5, 0, "request", 105, 2], [6, 1, "response", 17, 2], [7, 1, "request", 39, 2], [8, 0, "response", 0, 2],
   ]);
 });
 
@@ -184,4 +188,47 @@ test("a frame that decodes but is no command (unknown flag bits): an error once 
   const first = new Conversation().handshake();
   first.wait(100).send(0, odd).wait(100).send(0, good);
   assert.equal(analyze(first).rmq, undefined);
+});
+
+test("a request the connection closed on (the incident's timed-out registrations) is an exchange too, marked incomplete", () => {
+  const { bytes: body } = buildRegisterBrokerBody({ version: 409, topics: 2000 });
+  const req = encodeFrame(registerBrokerRequest(ID, body, { version: 409, opaque: 0 }));
+  const c = new Conversation({ mss: 574 }).handshake();
+  c.wait(1000);
+  const t0 = c.t;
+  c.send(0, req.subarray(0, 574 * 100), { gapUs: 30_000 }); // 100 segments over 3 s: the window allowed no more
+  c.wait(1000).ack(1);
+  c.wait(40_000).fin(0); // the broker's invokeSync gave up (clientCloseSocketIfTimeout)
+  c.wait(1000).rst(1);
+  const r = analyze(c).rmq!;
+  assert.equal(r.exchanges.length, 1);
+  const e = r.exchanges[0]!;
+  assert.deepEqual(
+    [e.code, e.request_complete, e.request_bytes, e.request_bytes_seen, e.request_bytes_acked, e.request_first_ns, e.response_code, e.timed_out],
+    [103, false, req.length, 57400, 57400, t0 * 1000, null, true],
+  );
+  assert.deepEqual([e.register_broker!.body_format, e.register_broker!.crc_ok, e.register_broker!.decode_error], ["json", null, `only 57400 of ${req.length} bytes were seen (the connection or the capture ended first)`]);
+  assert.deepEqual(r.closes.map((x) => [x.dir, x.how]), [[0, "fin"], [1, "rst"]]);
+  assert.deepEqual(r.errors, []);
+  // result() leaves the tracked state alone: asked twice, the same answer, and the rest still decodes.
+  const h = new RocketmqHandler({ stream: 0, client: { addr: "a", port: 1 }, server: { addr: "b", port: 2 }, handshakeSeen: true }, 3000);
+  h.onData(0, req.subarray(0, 5000), 0, 1, 1);
+  const once = structuredClone(h.result());
+  assert.deepEqual(h.result(), once);
+  assert.equal(once!.exchanges[0]!.request_bytes_seen, 5000);
+  h.onData(0, req.subarray(5000), 5000, 2, 2);
+  assert.deepEqual([h.result()!.exchanges.length, h.result()!.exchanges[0]!.request_complete, h.result()!.exchanges[0]!.register_broker!.crc_ok], [1, true, true]);
+});
+
+test("the capture ending inside a response, or inside a header: an incomplete response, a truncated error", () => {
+  const resp = encodeFrame({ code: 0, flag: 1, opaque: 4, version: 401, body: "z".repeat(5000) });
+  const c = new Conversation({ mss: 1000 }).handshake();
+  c.wait(100).send(0, encodeFrame({ code: 105, opaque: 4, version: 401, extFields: { topic: "T" } }));
+  c.wait(500).send(1, resp.subarray(0, 3000));
+  c.wait(100).send(0, encodeFrame({ code: 34, opaque: 5, version: 401 }).subarray(0, 20));
+  const r = analyze(c).rmq!;
+  const e = r.exchanges[0]!;
+  assert.deepEqual([e.code, e.response_code, e.response_complete, e.response_bytes, e.response_bytes_seen, e.latency_us, e.timed_out], [105, 0, false, resp.length, 3000, null, null]);
+  assert.deepEqual(r.errors.map((x) => [x.dir, x.code]), [[0, "truncated"]]);
+  assert.match(r.errors[0]!.message, /ends inside the frame at stream offset \d+ after 20 bytes, before its header was complete/);
 });

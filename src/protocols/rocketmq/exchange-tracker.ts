@@ -23,6 +23,11 @@
  * timeout (3000 ms unless told); with no response it is true once the capture saw the connection
  * that long after the request began, null when it ended sooner. Oneway requests never time out.
  *
+ * A frame the capture or the connection ended inside still counts: a request is an exchange with
+ * `request_complete: false` (the size its header announced, the bytes seen and acknowledged) —
+ * the incident's timed-out registrations look exactly like that, the broker's FIN right after —
+ * and a response completes its exchange with `response_complete: false`.
+ *
  * Gaps: inside a body they cost only that body (the length still gives the next boundary);
  * over a boundary the stream resynchronises at the next plausible frame (`resumed_at`,
  * `skipped_bytes` on the error), or, after RESYNC_SCAN_MAX bytes without one, marks the rest of
@@ -32,7 +37,7 @@ import { StreamClaim, type StreamDir, type StreamFactory, type StreamHandler, ty
 import { FrameStream, type StreamError, type StreamEvent, type StreamFrame } from "./frame-stream.js";
 import { FLAG_ONEWAY, FLAG_RESPONSE, SerializeType } from "./frame.js";
 import { LANGUAGE_NAMES, RequestCode, registerBrokerTimeoutMs, requestCodeName, responseCodeName, versionName } from "./codes.js";
-import { decodeRegisterBrokerBody, type BodyFormat } from "./register-broker.js";
+import { decodeRegisterBrokerBody, looksZlib, type BodyFormat } from "./register-broker.js";
 import { rocketmqCrc32 } from "./crc32.js";
 
 /** invokeSync's timeout in the incident (and `--timeout`'s default). */
@@ -46,7 +51,7 @@ export const MAX_ERRORS_PER_CONNECTION = 64;
 export interface RegisterBrokerSummary {
   /** Topics in the topic config table. */
   topics: number;
-  /** What the bytes are (sniffed), whatever the header's `compressed` says. */
+  /** What the bytes are (sniffed from the first two), whatever the header's `compressed` says; null if neither. */
   body_format: BodyFormat | null;
   /** The header's `compressed` field ("true"/"false"), null if absent. */
   compressed_flag: boolean | null;
@@ -96,6 +101,15 @@ export interface RocketmqExchange {
   request_acked_ns: number | null;
   /** Request body bytes missing from the capture. */
   request_gap_bytes: number;
+  /**
+   * False when the capture (or the connection) ended before the request's last byte: then
+   * `request_bytes` is the size its header announced, `request_bytes_seen` what arrived, and
+   * `request_last_*` the latest byte seen.
+   */
+  request_complete: boolean;
+  request_bytes_seen: number | null;
+  /** Bytes of the request the peer acknowledged by the end of the capture. */
+  request_bytes_acked: number | null;
   response_code: number | null;
   response_name: string | null;
   response_remark: string | null;
@@ -111,6 +125,10 @@ export interface RocketmqExchange {
   response_last_frame: number | null;
   response_first_ns: number | null;
   response_last_ns: number | null;
+  /** False when the capture ended inside the response (sizes and times as for the request); null without one. */
+  response_complete: boolean | null;
+  /** Only when `response_complete` is false: the response bytes that arrived. */
+  response_bytes_seen?: number;
   /** Response last byte − request first byte, µs (null without both). */
   latency_us: number | null;
   /** Response first byte − request last byte, µs: the responder's share plus one way back. */
@@ -189,6 +207,8 @@ export class RocketmqHandler implements StreamHandler {
   private readonly orphans: [Map<number, RocketmqExchange>, Map<number, RocketmqExchange>] = [new Map(), new Map()];
   private readonly ackWait: [AckWait[], AckWait[]] = [[], []];
   private readonly ackHead = [0, 0];
+  /** Highest offset of each dir the peer acknowledged. */
+  private readonly ackedTo = [0, 0];
   private readonly errors: { dir: StreamDir; e: StreamError }[] = [];
   private errorsDropped = 0;
   private readonly closes: RocketmqResult["closes"] = [];
@@ -255,6 +275,7 @@ export class RocketmqHandler implements StreamHandler {
 
   onAck(dir: StreamDir, offset: number, tsNs: number): void {
     if (tsNs > this.lastNs) this.lastNs = tsNs;
+    if (offset > this.ackedTo[dir]!) this.ackedTo[dir] = offset;
     const q = this.ackWait[dir];
     let h = this.ackHead[dir]!;
     while (h < q.length && q[h]!.end <= offset) {
@@ -292,6 +313,29 @@ export class RocketmqHandler implements StreamHandler {
   }
 
   private request(dir: StreamDir, f: StreamFrame): void {
+    const ex = this.buildRequest(dir, f, true);
+    const h = f.header;
+    const oneway = ex.oneway;
+    this.exchanges.push(ex);
+    this.ackWait[dir].push({ end: f.offset + f.frameBytes, ex });
+    const orphan = oneway ? undefined : this.orphans[dir].get(h.opaque);
+    if (orphan !== undefined && orphan.response_first_ns! >= f.firstTsNs) {
+      this.orphans[dir].delete(h.opaque);
+      this.exchanges.splice(this.exchanges.lastIndexOf(orphan), 1);
+      for (const k of RESPONSE_KEYS) (ex as unknown as Record<string, unknown>)[k] = orphan[k];
+      this.timing(ex);
+      return;
+    }
+    if (!oneway) {
+      const p = this.pending[dir];
+      const prev = p.get(h.opaque);
+      if (prev !== undefined) prev.timed_out = null; // opaque reused before an answer: the old one stays unanswered
+      p.set(h.opaque, ex);
+    }
+  }
+
+  /** The exchange a request frame starts (no side effects: also used for a frame still arriving). */
+  private buildRequest(dir: StreamDir, f: StreamFrame, complete: boolean): RocketmqExchange {
     const h = f.header;
     const oneway = (h.flag & FLAG_ONEWAY) !== 0;
     const ex: RocketmqExchange = {
@@ -315,6 +359,9 @@ export class RocketmqHandler implements StreamHandler {
       request_last_ns: f.lastTsNs,
       request_acked_ns: null,
       request_gap_bytes: f.gapBytes,
+      request_complete: complete,
+      request_bytes_seen: complete ? f.frameBytes : this.streams[dir].partialBytes,
+      request_bytes_acked: null,
       ...noResponse(),
       latency_us: null,
       response_wait_us: null,
@@ -332,23 +379,8 @@ export class RocketmqHandler implements StreamHandler {
       ex.implied_timeout_ms = PULL_SUSPEND_TIMEOUT_MS;
       ex.timeout_note = `a long-polling PULL_MESSAGE: the broker holds it up to suspendTimeoutMillis (${h.extFields?.suspendTimeoutMillis ?? "?"} ms) and the push consumer waits ${PULL_SUSPEND_TIMEOUT_MS} ms (CONSUMER_TIMEOUT_MILLIS_WHEN_SUSPEND), not ${this.timeoutMs} ms`;
     }
-    if (h.code === RequestCode.REGISTER_BROKER) ex.register_broker = registerSummary(f);
-    this.exchanges.push(ex);
-    this.ackWait[dir].push({ end: f.offset + f.frameBytes, ex });
-    const orphan = oneway ? undefined : this.orphans[dir].get(h.opaque);
-    if (orphan !== undefined && orphan.response_first_ns! >= f.firstTsNs) {
-      this.orphans[dir].delete(h.opaque);
-      this.exchanges.splice(this.exchanges.lastIndexOf(orphan), 1);
-      for (const k of RESPONSE_KEYS) (ex as unknown as Record<string, unknown>)[k] = orphan[k];
-      this.timing(ex);
-      return;
-    }
-    if (!oneway) {
-      const p = this.pending[dir];
-      const prev = p.get(h.opaque);
-      if (prev !== undefined) prev.timed_out = null; // opaque reused before an answer: the old one stays unanswered
-      p.set(h.opaque, ex);
-    }
+    if (h.code === RequestCode.REGISTER_BROKER) ex.register_broker = registerSummary(f, complete ? null : `only ${ex.request_bytes_seen} of ${f.frameBytes} bytes were seen (the connection or the capture ended first)`);
+    return ex;
   }
 
   private response(dir: StreamDir, f: StreamFrame): void {
@@ -361,46 +393,64 @@ export class RocketmqHandler implements StreamHandler {
       this.exchanges.push(ex);
       this.orphans[reqDir].set(h.opaque, ex);
     }
-    ex.response_code = h.code;
-    ex.response_name = responseCodeName(h.code, h.version);
-    ex.response_remark = h.remark;
-    ex.response_flag = h.flag;
-    ex.response_version = h.version;
-    ex.response_version_name = versionName(h.version);
-    ex.response_language = h.language;
-    ex.response_ext_fields = h.extFields;
-    ex.response_bytes = f.frameBytes;
-    ex.response_body_bytes = f.bodyLen;
-    ex.response_offset = f.offset;
-    ex.response_frame = f.firstFrame;
-    ex.response_last_frame = f.lastFrame;
-    ex.response_first_ns = f.firstTsNs;
-    ex.response_last_ns = f.lastTsNs;
+    fillResponse(ex, f, true);
     this.timing(ex);
   }
 
   private timing(ex: RocketmqExchange): void {
-    if (ex.request_first_ns === null || ex.response_last_ns === null) return;
+    if (ex.request_first_ns === null || ex.response_last_ns === null || ex.response_complete !== true) return;
     ex.latency_us = (ex.response_last_ns - ex.request_first_ns) / 1000;
     ex.response_wait_us = (ex.response_first_ns! - ex.request_last_ns!) / 1000;
     ex.timed_out = ex.latency_us > ex.timeout_ms * 1000;
   }
 
+  /**
+   * Frames the capture ended inside: a request becomes an exchange with `request_complete: false`;
+   * a response completes its request's exchange with `response_complete: false` (copies: the
+   * tracked state is left as it is, so result() can be asked again). A header cut short is an error.
+   */
+  private unfinished(): { exchanges: RocketmqExchange[]; replaced: Map<RocketmqExchange, RocketmqExchange>; errors: RocketmqError[] } {
+    const exchanges: RocketmqExchange[] = [];
+    const replaced = new Map<RocketmqExchange, RocketmqExchange>();
+    const errors: RocketmqError[] = [];
+    for (const dir of [0, 1] as const) {
+      const s = this.streams[dir];
+      const p = s.partial;
+      if (p !== null && sane(p)) {
+        if ((p.header.flag & FLAG_RESPONSE) === 0) exchanges.push(this.buildRequest(dir, p, false));
+        else {
+          const req = this.pending[(1 - dir) as StreamDir].get(p.header.opaque);
+          const ex = req !== undefined ? { ...req } : orphan((1 - dir) as StreamDir, p.header.opaque, this.timeoutMs);
+          fillResponse(ex, p, false, s.partialBytes);
+          if (req !== undefined) replaced.set(req, ex);
+          else exchanges.push(ex);
+        }
+      } else if (p === null && s.midFrame) {
+        errors.push({ dir, code: "truncated", offset: s.partialOffset, message: `the capture ends inside the frame at stream offset ${s.partialOffset} after ${s.partialBytes} bytes, before its header was complete`, frame: 0, ts_ns: this.lastNs });
+      }
+    }
+    return { exchanges, replaced, errors };
+  }
+
   result(): RocketmqResult | null {
     if (this.state !== StreamClaim.claimed) return null;
-    // Unanswered requests: a timeout once the capture saw the connection that long.
-    for (const ex of this.exchanges) {
-      if (ex.oneway || ex.response_code !== null || ex.request_first_ns === null) continue;
+    const u = this.unfinished();
+    const exchanges = this.exchanges.map((e) => u.replaced.get(e) ?? e).concat(u.exchanges);
+    for (const ex of exchanges) {
+      if (ex.request_offset !== null) ex.request_bytes_acked = Math.min(ex.request_bytes!, Math.max(0, this.ackedTo[ex.dir]! - ex.request_offset));
+      // Unanswered (or still answering): a timeout once the capture saw the connection that long.
+      if (ex.oneway || ex.response_complete === true || ex.request_first_ns === null) continue;
       ex.timed_out = this.lastNs - ex.request_first_ns > ex.timeout_ms * 1e6 ? true : null;
     }
+    const errors = this.errors.map(({ dir, e }) => {
+      const r: RocketmqError = { dir, code: e.code, offset: e.offset, message: e.message, frame: e.frame, ts_ns: e.tsNs };
+      if (e.resumedAt !== undefined) r.resumed_at = e.resumedAt;
+      if (e.skippedBytes !== undefined) r.skipped_bytes = e.skippedBytes;
+      return r;
+    });
     return {
-      exchanges: this.exchanges,
-      errors: this.errors.map(({ dir, e }) => {
-        const r: RocketmqError = { dir, code: e.code, offset: e.offset, message: e.message, frame: e.frame, ts_ns: e.tsNs };
-        if (e.resumedAt !== undefined) r.resumed_at = e.resumedAt;
-        if (e.skippedBytes !== undefined) r.skipped_bytes = e.skippedBytes;
-        return r;
-      }),
+      exchanges,
+      errors: errors.concat(u.errors),
       errors_dropped: this.errorsDropped,
       frames: [this.frames[0], this.frames[1]],
       undecodable: [this.streams[0].dead, this.streams[1].dead],
@@ -438,17 +488,38 @@ function sane(f: StreamFrame): boolean {
   return f.serializeType === SerializeType.JSON || LANGUAGE_NAMES.includes(h.language);
 }
 
+function fillResponse(ex: RocketmqExchange, f: StreamFrame, complete: boolean, seen = f.frameBytes): void {
+  const h = f.header;
+  ex.response_code = h.code;
+  ex.response_name = responseCodeName(h.code, h.version);
+  ex.response_remark = h.remark;
+  ex.response_flag = h.flag;
+  ex.response_version = h.version;
+  ex.response_version_name = versionName(h.version);
+  ex.response_language = h.language;
+  ex.response_ext_fields = h.extFields;
+  ex.response_bytes = f.frameBytes;
+  ex.response_body_bytes = f.bodyLen;
+  ex.response_offset = f.offset;
+  ex.response_frame = f.firstFrame;
+  ex.response_last_frame = f.lastFrame;
+  ex.response_first_ns = f.firstTsNs;
+  ex.response_last_ns = f.lastTsNs;
+  ex.response_complete = complete;
+  if (!complete) ex.response_bytes_seen = seen;
+}
+
 const RESPONSE_KEYS = [
   "response_code", "response_name", "response_remark", "response_flag", "response_version", "response_version_name", "response_language",
   "response_ext_fields", "response_bytes", "response_body_bytes", "response_offset", "response_frame", "response_last_frame",
-  "response_first_ns", "response_last_ns",
+  "response_first_ns", "response_last_ns", "response_complete",
 ] as const satisfies readonly (keyof RocketmqExchange)[];
 
 function noResponse() {
   return {
     response_code: null, response_name: null, response_remark: null, response_flag: null, response_version: null, response_version_name: null,
     response_language: null, response_ext_fields: null, response_bytes: null, response_body_bytes: null, response_offset: null, response_frame: null,
-    response_last_frame: null, response_first_ns: null, response_last_ns: null,
+    response_last_frame: null, response_first_ns: null, response_last_ns: null, response_complete: null,
   };
 }
 
@@ -456,11 +527,12 @@ function orphan(dir: StreamDir, opaque: number, timeoutMs: number): RocketmqExch
   return {
     dir, opaque, code: null, name: null, flag: null, oneway: false, version: null, version_name: null, language: null, serialize_type: null, ext_fields: null,
     request_bytes: null, request_body_bytes: null, request_offset: null, request_frame: null, request_last_frame: null, request_first_ns: null,
-    request_last_ns: null, request_acked_ns: null, request_gap_bytes: 0, ...noResponse(), latency_us: null, response_wait_us: null, timeout_ms: timeoutMs, timed_out: null,
+    request_last_ns: null, request_acked_ns: null, request_gap_bytes: 0, request_complete: false, request_bytes_seen: null, request_bytes_acked: null, ...noResponse(), latency_us: null, response_wait_us: null, timeout_ms: timeoutMs, timed_out: null,
   };
 }
 
-function registerSummary(f: StreamFrame): RegisterBrokerSummary {
+/** `incomplete`: why the body cannot be decoded yet (the capture ended inside it), else null. */
+function registerSummary(f: StreamFrame, incomplete: string | null): RegisterBrokerSummary {
   const ext = f.header.extFields ?? {};
   const cf = ext.compressed === undefined ? null : ext.compressed === "true";
   const crcText = ext.bodyCrc32;
@@ -470,8 +542,14 @@ function registerSummary(f: StreamFrame): RegisterBrokerSummary {
     s.decode_error = "no body";
     return s;
   }
-  if (f.body === null) {
-    s.decode_error = `${f.gapBytes} body bytes missing from the capture`;
+  // What the first bytes say, even when the rest cannot be read.
+  const head = f.bodyHead;
+  if (head.length > 0) {
+    s.body_format = looksZlib(head) || (head.length === 1 && head[0] === 0x78) ? "zlib" : head[0] === 0x7b ? "json" : null;
+    s.flag_mismatch = s.body_format !== null && cf !== null && (s.body_format === "zlib") !== cf;
+  }
+  if (incomplete !== null || f.body === null) {
+    s.decode_error = incomplete ?? `${f.gapBytes} body bytes missing from the capture`;
     return s;
   }
   s.computed_crc32 = rocketmqCrc32(f.body);
@@ -485,4 +563,31 @@ function registerSummary(f: StreamFrame): RegisterBrokerSummary {
   s.body_format = d.value.format;
   s.flag_mismatch = d.value.flagMismatch;
   return s;
+}
+
+/** A capture frame that carries a remoting frame's first byte (for `--packets`). */
+export interface RocketmqFrameMark {
+  /** 1-based capture frame number. */
+  frame: number;
+  dir: StreamDir;
+  kind: "request" | "response";
+  /** Stream offset of the remoting frame in `dir`. */
+  offset: number;
+  /** Request code, or the response's code. */
+  code: number;
+  name: string;
+  opaque: number;
+  flag: number;
+  /** The remoting frame's size on the wire. */
+  bytes: number;
+}
+
+/** Every frame start of a connection's exchanges, in capture order. */
+export function rocketmqFrameMarks(r: RocketmqResult): RocketmqFrameMark[] {
+  const out: RocketmqFrameMark[] = [];
+  for (const e of r.exchanges) {
+    if (e.request_frame !== null) out.push({ frame: e.request_frame, dir: e.dir, kind: "request", offset: e.request_offset!, code: e.code!, name: e.name!, opaque: e.opaque, flag: e.flag!, bytes: e.request_bytes! });
+    if (e.response_frame !== null) out.push({ frame: e.response_frame, dir: (1 - e.dir) as StreamDir, kind: "response", offset: e.response_offset!, code: e.response_code!, name: e.response_name!, opaque: e.opaque, flag: e.response_flag!, bytes: e.response_bytes! });
+  }
+  return out.sort((a, b) => a.frame - b.frame || a.dir - b.dir || a.offset - b.offset);
 }

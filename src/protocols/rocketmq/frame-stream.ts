@@ -107,9 +107,20 @@ export class FrameStream {
   get dead(): boolean {
     return this.state === State.Dead;
   }
-  /** The frame whose header decoded and whose body is still streaming, else null. Do not keep it. */
+  /**
+   * The frame whose header decoded and whose body is still streaming, else null; its `lastTsNs`/
+   * `lastFrame` are those of the latest byte so far. Do not keep it: it is the stream's own.
+   */
   get partial(): StreamFrame | null {
     return this.state === State.Body ? this.cur : null;
+  }
+  /** Bytes of the partial frame seen so far (prefix, header and body, gaps counted). */
+  get partialBytes(): number {
+    return this.state === State.Body ? this.cur!.frameBytes - this.bodyLeft : this.state === State.Head ? this.headLen : 0;
+  }
+  /** Stream offset where the frame being read (a partial header too) starts; -1 between frames. */
+  get partialOffset(): number {
+    return this.midFrame ? this.headStart : -1;
   }
   /** A frame is partly read (prefix/header bytes buffered or body streaming). */
   get midFrame(): boolean {
@@ -138,6 +149,8 @@ export class FrameStream {
             f.bodyHead = h;
           }
           if (f.body !== null) f.body.set(b.subarray(i, i + n), this.bodyAt);
+          f.lastTsNs = tsNs;
+          f.lastFrame = frame;
           this.bodyAt += n;
           this.bodyLeft -= n;
           i += n;

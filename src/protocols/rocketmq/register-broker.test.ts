@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { deflateSync } from "node:zlib";
-import { crc32, rocketmqCrc32 } from "./crc32.js";
+import { crc32, crc32Table, rocketmqCrc32 } from "./crc32.js";
 import { buildRegisterBrokerBody, decodeRegisterBrokerBody, encodeRegisterBrokerBody, registerBrokerRequest, queryDataVersionRequest, decodeDataVersion, looksZlib, topicConfig } from "./register-broker.js";
 import { decodeTopicRouteData, encodeTopicRouteData, getRouteInfoResponse } from "./route-data.js";
 import { decodeFrame, encodeFrame } from "./frame.js";
@@ -14,6 +14,9 @@ test("crc32 is zlib's / java.util.zip.CRC32's; RocketMQ's clears the top bit", (
   assert.equal(crc32(b), 0xcbf43926);
   assert.equal(rocketmqCrc32(b), 0x4bf43926);
   assert.equal(crc32(enc.encode("56789"), crc32(enc.encode("1234"))), 0xcbf43926);
+  const big = buildRegisterBrokerBody({ version: 397, topics: 300 }).bytes;
+  assert.equal(crc32Table(big), crc32(big));
+  assert.equal(crc32Table(enc.encode("56789"), crc32Table(enc.encode("1234"))), 0xcbf43926);
 });
 
 test("a 4.x JSON body: fastjson's layout, round trip, and exactly the size asked for", () => {
