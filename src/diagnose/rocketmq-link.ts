@@ -77,8 +77,11 @@ export interface ExchangeLink {
   model: { window_bytes: number; rtt_ms: number; segment_bytes: number; predicted_ms: number; over_timeout: boolean; formula: string } | null;
   /** RocketMQ's setting to change, and the value the model says meets the timeout. */
   setting: { key: string; where: string; value: number | null; text: string } | null;
-  /** The requester closed the connection right after the timeout (clientCloseSocketIfTimeout). */
-  closed_after_timeout: { how: "fin" | "rst"; after_ms: number; reconnect_stream: number | null } | null;
+  /**
+   * The requester gave up (clientCloseSocketIfTimeout): its close (FIN/RST, when the capture has
+   * it; a FIN waits behind the request's queued bytes) and the next period's new connection.
+   */
+  closed_after_timeout: { how: "fin" | "rst" | null; after_ms: number | null; reconnect_stream: number | null; reconnect_after_ms: number | null } | null;
   /** The sentences, in order, as the text output prints them. */
   text: string[];
 }
@@ -88,8 +91,8 @@ const NAMESRV_CODES = new Set([100, 101, 102, 103, 104, 105, 106, 206, 216, 217,
 
 /** An exchange is slow when it timed out or took at least this share of its timeout. */
 const SLOW_SHARE = 0.5;
-/** The close counts as "after the timeout" within this much of it (the timer, then the close). */
-const CLOSE_SLACK_MS = 1000;
+/** A close this long before the timeout is not the timeout's (timers and clocks differ a little). */
+const CLOSE_SLACK_MS = 50;
 
 export interface LinkInput {
   kind: VerdictKind;
@@ -179,19 +182,33 @@ export function linkRocketmq(x: LinkInput): ExchangeLink {
   out.text.push(`RocketMQ ${exchangeName(e)}: a ${formatBytes(size)} request (${size} B)${e.version_name ? ` from ${e.version_name}` : ""}, ${when}${ackText}.`);
   if (e.timeout_note) out.text.push(e.timeout_note);
 
-  // Closed by the requester right after its timeout: clientCloseSocketIfTimeout (default since 4.9.1).
+  // A requester that gave up closes the channel (clientCloseSocketIfTimeout, default since 4.9.1);
+  // its FIN follows whatever of the request was still queued, so it may come long after the
+  // timeout, or not at all within the capture. The next period connects anew.
   if (e.timed_out && e.request_first_ns !== null) {
-    const limit = e.request_first_ns + (e.timeout_ms + CLOSE_SLACK_MS) * 1e6;
-    const from = e.request_first_ns + (e.timeout_ms - 50) * 1e6;
-    const c = app.closes.find((k) => k.dir === e.dir && k.ts_ns >= from && k.ts_ns <= limit);
-    if (c) {
-      out.closed_after_timeout = { how: c.how, after_ms: (c.ts_ns - e.request_first_ns) / 1e6, reconnect_stream: x.later?.stream ?? null };
+    const from = e.request_first_ns + (e.timeout_ms - CLOSE_SLACK_MS) * 1e6;
+    const c = app.closes.find((k) => k.dir === e.dir && k.ts_ns >= from) ?? null;
+    const laterNs = x.later ? x.later.start_s * 1e9 : null;
+    const reconnect = laterNs !== null && laterNs > e.request_first_ns ? x.later : null;
+    if (c || reconnect) {
+      out.closed_after_timeout = {
+        how: c?.how ?? null,
+        after_ms: c ? (c.ts_ns - e.request_first_ns) / 1e6 : null,
+        reconnect_stream: reconnect?.stream ?? null,
+        reconnect_after_ms: reconnect ? (laterNs! - e.request_first_ns) / 1e6 : null,
+      };
       const who = x.sender ? endpointText(x.sender) : "the requester";
-      out.text.push(
-        `The requester ${who} closed the connection (${c.how.toUpperCase()}) ${durationText(out.closed_after_timeout.after_ms)} after the request began: ` +
-          `RocketMQ closes a channel whose invokeSync timed out (clientCloseSocketIfTimeout)` +
-          (x.later ? `, and it connected again (tcp.stream ${x.later.stream}${x.later.handshake_seen ? ", a new SYN" : ""}) ${durationText((x.later.start_s * 1e9 - c.ts_ns) / 1e6)} later — the next period's attempt.` : "."),
-      );
+      const k = out.closed_after_timeout;
+      const parts: string[] = [];
+      if (k.how !== null && k.after_ms !== null) {
+        parts.push(
+          `${who} closed the connection (${k.how.toUpperCase()} ${durationText(k.after_ms)} after the request began${k.how === "fin" ? ", behind the request bytes still queued" : ""})`,
+        );
+      }
+      if (k.reconnect_stream !== null && k.reconnect_after_ms !== null) {
+        parts.push(`${parts.length ? "and " : `${who} `}connected again ${durationText(k.reconnect_after_ms)} after it (tcp.stream ${k.reconnect_stream}${reconnect!.handshake_seen ? ", a new SYN" : ""}): the next period's attempt`);
+      }
+      out.text.push(`Past the timeout RocketMQ gives up and closes the channel (clientCloseSocketIfTimeout): ${parts.join(" ")}.`);
     }
   }
 
@@ -203,6 +220,7 @@ export function linkRocketmq(x: LinkInput): ExchangeLink {
   const window = m.rwnd_median_bytes !== null && m.rwnd_median_bytes > 0 ? m.rwnd_median_bytes : m.flight_max_bytes;
   if (window === null || window <= 0) return out;
   const rttSec = m.rtt_ms / 1000;
+  const rttText = m.rtt_ms >= 10 ? m.rtt_ms.toFixed(1) : m.rtt_ms.toFixed(2);
   const p = predictTransfer({ sizeBytes: size, rttSec, segment: m.segment, windowBytes: window });
   const rounds = Math.ceil(size / window);
   const over = p.predictedMs > e.timeout_ms;
@@ -212,15 +230,15 @@ export function linkRocketmq(x: LinkInput): ExchangeLink {
     segment_bytes: m.segment,
     predicted_ms: Math.round(p.predictedMs * 1000) / 1000,
     over_timeout: over,
-    formula: `${size} B ÷ ${window} B per round trip = ${rounds} round trips × ${m.rtt_ms} ms = ${durationText(rounds * m.rtt_ms)}`,
+    formula: `${size} B ÷ ${window} B per round trip = ${rounds} round trips × ${rttText} ms = ${durationText(rounds * m.rtt_ms)}`,
   };
   const segs = window / m.segment;
-  const segText = Number.isInteger(segs) ? ` (${segs} × MSS ${m.segment})` : "";
+  const segText = Number.isInteger(segs) ? (segs === 1 ? ` (one segment of ${m.segment} B)` : ` (${segs} segments of ${m.segment} B)`) : "";
   const receiverIsServer = x.direction === "c2s";
   const role = roleOf(e.code, x.server, receiverIsServer);
   out.text.push(
     `The request was held by the receiver's window: ${role} ${endpointText(x.receiver)} advertised ${window} B${segText}. ` +
-      `At RTT ${m.rtt_ms} ms: ${out.model.formula}; the model says ${durationText(p.predictedMs)}` +
+      `At RTT ${rttText} ms: ${out.model.formula}; the model says ${durationText(p.predictedMs)}` +
       (over ? `, over the ${timeoutText} timeout — this request cannot succeed at that window.` : ` against the ${timeoutText} timeout.`),
   );
 

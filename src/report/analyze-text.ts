@@ -144,7 +144,8 @@ export function renderConnection(d: Diagnosed, p: AnalyzePaint = NO_PAINT): stri
     );
   }
   if (v.app) for (const t of v.app.text) out.push(...block(p, v.app.protocol, t, v.app.setting?.text === t ? p.cyan : (s) => s));
-  if (v.fix) out.push(...block(p, "fix", v.fix.text, p.cyan));
+  // The protocol's own setting says what the TCP fix would, in the words its operators use.
+  if (v.fix && !v.app?.setting) out.push(...block(p, "fix", v.fix.text, p.cyan));
   for (const n of v.notes) out.push(...block(p, "note", n, p.dim));
   const rq = c.app?.["rocketmq"] as RocketmqResultLike | undefined;
   if (rq && rq.exchanges.length > 0) out.push(...exchangeTable(rq, p));
