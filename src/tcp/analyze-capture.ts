@@ -22,6 +22,7 @@ import type { Conversation } from "./conversation.js";
 import type { ConnectionEvidence } from "./evidence.js";
 import { packetFields, type PacketFields } from "./packet-fields.js";
 import type { SeriesCollector } from "./series.js";
+import type { StreamFactory } from "./stream.js";
 
 export interface AnalyzeOptions {
   /** Only this tcp.stream. */
@@ -49,6 +50,12 @@ export interface AnalyzeOptions {
    * connections; absent, nothing is collected (the plain analysis pays nothing for it).
    */
   series?: Pick<SeriesCollector, "onResult"> | undefined;
+  /**
+   * Application protocols to follow (tcp/stream): their results land in `ConnectionEvidence.app`.
+   * With any, the capture is read in this thread: the reader thread's ring carries no payload
+   * (a `decoded` ring given is closed unused).
+   */
+  protocols?: readonly StreamFactory[] | undefined;
 }
 
 export interface DecodeCounts {
@@ -112,8 +119,12 @@ function selector(opts: AnalyzeOptions): ((c: Conversation) => boolean) | undefi
 }
 
 export function analyzeCapture(source: string, opts: AnalyzeOptions = {}): AnalysisResult {
-  if (opts.decoded) return analyzeDecoded(opts.decoded, opts);
-  if (readWorkerWanted(source, opts.readWorker)) return analyzeDecoded(new DecodedRing(source), opts);
+  const payload = opts.protocols !== undefined && opts.protocols.length > 0;
+  if (payload) opts.decoded?.close();
+  else {
+    if (opts.decoded) return analyzeDecoded(opts.decoded, opts);
+    if (readWorkerWanted(source, opts.readWorker)) return analyzeDecoded(new DecodedRing(source), opts);
+  }
   const reader = openCapture(source);
   const analyzer = newAnalyzer(opts);
   const pkt = new PacketRef();
@@ -218,6 +229,7 @@ function newAnalyzer(opts: AnalyzeOptions): TcpAnalyzer {
             ? (r) => series.onResult(r)
             : undefined,
     select: selector(opts),
+    ...(opts.protocols ? { protocols: opts.protocols } : {}),
   });
 }
 

@@ -20,6 +20,7 @@
  * Wireshark: a non-SYN packet on such a tuple after that long starts a new tcp.stream here, where
  * Wireshark would continue the old one.
  */
+import { ipv4ToString, ipv6ToString } from "../capture/decode.js";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpPacket } from "../capture/packet.js";
 import { Conversation } from "./conversation.js";
 import type { ConnectionEvidence } from "./evidence.js";
@@ -30,6 +31,8 @@ import type { HalfFlow } from "./half-flow.js";
 import { SegmentResult } from "./segment-result.js";
 import { analyzeSequence } from "./sequence-analysis.js";
 import { seqDiff, seqGe, seqGt, seqSub } from "./seq.js";
+import { StreamAssembler } from "./stream-assembler.js";
+import type { StreamDir, StreamFactory } from "./stream.js";
 
 const SFR = TCP_SYN | TCP_FIN | TCP_RST;
 
@@ -47,6 +50,12 @@ export interface TcpAnalyzerOptions {
   onResult?: (r: SegmentResult, seg: TcpPacket) => void;
   /** Decides once per conversation whether it is reported (and passed to onResult). */
   select?: (c: Conversation, seg: TcpPacket) => boolean;
+  /**
+   * Application protocols (tcp/stream): each factory is asked once per new selected connection;
+   * the flows they follow are reassembled and their results land in `ConnectionEvidence.app`.
+   * Segments must then carry their bytes (`bytes`/`payloadOffset`/`payloadCaptured`).
+   */
+  protocols?: readonly StreamFactory[];
 }
 
 export class TcpAnalyzer {
@@ -68,12 +77,14 @@ export class TcpAnalyzer {
   private absZeroNs = 0;
   private readonly onResult: ((r: SegmentResult, seg: TcpPacket) => void) | null;
   private readonly select: ((c: Conversation, seg: TcpPacket) => boolean) | null;
+  private readonly protocols: readonly StreamFactory[] | null;
   segments = 0;
 
   constructor(opts: TcpAnalyzerOptions = {}) {
     this.table = new FlowTable(this.conversations);
     this.onResult = opts.onResult ?? null;
     this.select = opts.select ?? null;
+    this.protocols = opts.protocols !== undefined && opts.protocols.length > 0 ? opts.protocols : null;
     this.closedIdleNs = (opts.closedIdleS ?? 120) * 1e9;
     this.synIdleNs = (opts.synIdleS ?? 180) * 1e9;
     this.sweepEvery = opts.sweepEvery ?? 65536;
@@ -120,7 +131,23 @@ export class TcpAnalyzer {
     this.live.push(c.stream);
     this.table.set(seg, c.stream);
     if (this.select !== null) c.selected = this.select(c, seg);
+    if (this.protocols !== null && c.selected) this.acceptStreams(c, seg);
     return c;
+  }
+
+  /** Ask the protocols about a new connection (once; allocates, per connection only). */
+  private acceptStreams(c: Conversation, seg: TcpPacket): void {
+    const v4 = c.ipVersion === 4;
+    const a = v4 ? ipv4ToString(c.v4a) : ipv6ToString(c.v6a);
+    const b = v4 ? ipv4ToString(c.v4b) : ipv6ToString(c.v6b);
+    const sa = StreamAssembler.accept(this.protocols!, {
+      stream: c.stream,
+      client: { addr: a, port: c.portA },
+      server: { addr: b, port: c.portB },
+      handshakeSeen: (seg.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN,
+    });
+    c.streams = sa;
+    c.app = sa;
   }
 
   onSegment(seg: TcpPacket): void {
@@ -217,6 +244,9 @@ export class TcpAnalyzer {
     if (r.hasTa && conv.firstRttNs !== 0) r.initialRttNs = conv.firstRttNs;
 
     this.evidence(conv, fwd, rev, seq, ack, seglen, flags, window, r);
+    // Flows no protocol follows (or every protocol released) stop here: one branch.
+    const sa = conv.streams;
+    if (sa !== null && !sa.onSegment(seg, dir as StreamDir, now)) conv.streams = null;
 
     if (this.onResult !== null && conv.selected) {
       r.frame = seg.frame;
@@ -343,7 +373,10 @@ export class TcpAnalyzer {
       const closed = c.state === 3 || (c.dirs[0].sawFin && c.dirs[1].sawFin);
       const unanswered = c.state === 0 && !c.sawSynAck && !c.dirs[0].hasData && !c.dirs[1].hasData;
       if (c.superseded || (closed && idle >= this.closedIdleNs) || (unanswered && idle >= this.synIdleNs)) {
-        if (c.selected) this.done[s] = buildEvidence(c);
+        if (c.selected) {
+          c.app?.end(c.endNs);
+          this.done[s] = buildEvidence(c);
+        }
         if (!c.superseded) this.table.remove(c);
         this.conversations[s] = EVICTED;
       } else this.live[w++] = s;
@@ -359,7 +392,10 @@ export class TcpAnalyzer {
       if (c === EVICTED) {
         const e = this.done[s];
         if (e) out.push(e);
-      } else if (c.selected) out.push(buildEvidence(c));
+      } else if (c.selected) {
+        c.app?.end(this.lastNs);
+        out.push(buildEvidence(c));
+      }
     }
     return out;
   }

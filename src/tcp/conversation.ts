@@ -5,6 +5,7 @@
  * side that sent the conversation's first packet.
  */
 import { HalfFlow } from "./half-flow.js";
+import type { StreamAssembler } from "./stream-assembler.js";
 
 /** Shared empty placeholder: IPv4 conversations carry no IPv6 arrays (memory per connection). */
 const NO_V6 = new Uint8Array(0);
@@ -37,6 +38,13 @@ export class Conversation {
   selected = true;
   /** A new SYN on the same tuple started another conversation: no packet can reach this one. */
   superseded = false;
+  /**
+   * Reassembly for the protocols that asked to follow this connection (tcp/stream): `streams` is
+   * fed every packet and goes null once every handler released the flow; `app` keeps it for the
+   * handlers' results. Both null when no protocol wanted it.
+   */
+  streams: StreamAssembler | null = null;
+  app: StreamAssembler | null = null;
 
   constructor(
     readonly stream: number,

@@ -69,7 +69,8 @@ function direction(c: Conversation, s: number): DirectionEvidence {
 
 export function buildEvidence(c: Conversation): ConnectionEvidence {
   const client = c.synSide >= 0 ? c.synSide : 0;
-  return {
+  const app = c.app?.results() ?? null;
+  const e: ConnectionEvidence = {
     stream: c.stream,
     client: endpoint(c, client),
     server: endpoint(c, 1 - client),
@@ -82,4 +83,6 @@ export function buildEvidence(c: Conversation): ConnectionEvidence {
     c2s: direction(c, client),
     s2c: direction(c, 1 - client),
   };
+  if (app !== null) e.app = app;
+  return e;
 }

@@ -108,4 +108,9 @@ export interface ConnectionEvidence {
   state: string;
   c2s: DirectionEvidence;
   s2c: DirectionEvidence;
+  /**
+   * The application layer: each protocol's `StreamHandler.result()` (tcp/stream) keyed by its
+   * factory's name ("rocketmq"). Absent when no protocol followed the connection or none had results.
+   */
+  app?: Record<string, unknown>;
 }

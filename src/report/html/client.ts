@@ -162,11 +162,14 @@ export const CLIENT_JS = String.raw`(function () {
       var laneEnd = [], h = 7 * dpr, top = u.bbox.top + 2 * dpr;
       ctx.save();
       clip(u, ctx);
-      ctx.font = (10 * dpr) + "px sans-serif";
+      ctx.font = (10 * dpr) + "px system-ui, -apple-system, \"Segoe UI\", Roboto, Arial, \"Noto Sans\", sans-serif";
       ctx.textBaseline = "top";
+      ctx.textAlign = "left"; // uPlot leaves its axes' alignment on the context
       for (var i = 0; i < spans.length; i++) {
         var s = spans[i];
-        var end = s.responseS != null ? s.responseS : s.ackedS != null ? s.ackedS : s.startS;
+        var end = s.responseS != null ? s.responseS : s.ackedS != null ? s.ackedS : s.requestLastS != null ? s.requestLastS : s.startS;
+        // Timed out with no response: the requester waited the whole timeout.
+        if (s.timedOut && s.responseS == null && s.timeoutS != null) end = Math.max(end, s.startS + s.timeoutS);
         if (end < xmin || s.startS > xmax) continue;
         var x0 = u.valToPos(s.startS, "x", true), x1 = Math.max(x0 + 2 * dpr, u.valToPos(end, "x", true));
         var lane = 0;

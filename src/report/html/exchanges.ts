@@ -1,15 +1,14 @@
 /**
  * @module report/html/exchanges
  * Application exchanges drawn as spans on the charts (request sent → acknowledged → response),
- * read loosely from the evidence: `evidence.app?.rocketmq` is produced by protocols/rocketmq (a
- * separate change), so nothing here depends on its exact type. Accepted shapes: an array of
- * exchanges, or an object with `exchanges: [...]`. Per exchange: `code`, `name` (or `code_name`),
- * `opaque`, and times — seconds relative to the capture when the key ends in `_s`, ns when in `_ns`:
- * request start `request_first_s | request_start_s | request_s | request_first_ns | request_start_ns
- * | request_start`, acknowledged `request_acked_s | request_acked_ns | request_acked`, response
- * `response_s | response_time_s | response_first_s | response_last_s | response_time_ns |
- * response_first_ns | response_time`, and an optional `timed_out`/`timeout` flag. An exchange
- * without a start time is skipped; a connection without any gives no spans.
+ * read loosely from the evidence's `app.rocketmq` (protocols/rocketmq RocketmqResult:
+ * `{ exchanges: RocketmqExchange[] }`; a bare array is taken too), so a field that changes there
+ * drops a detail here rather than failing the page. Per exchange: `code`, `name` (or `code_name`),
+ * `opaque`, `timed_out`, and times — ns relative to the capture's first packet when the key ends in
+ * `_ns` (RocketmqExchange's), seconds when in `_s`; `timeout_ms`: request start `request_first_ns`, its last byte
+ * `request_last_ns`, acknowledged `request_acked_ns`, the response's end `response_last_ns` (else
+ * its first byte `response_first_ns`); a few other spellings are accepted (see the key lists). An
+ * exchange without a start time is skipped; a connection without any gives no spans.
  */
 
 /** One span, seconds relative to the capture's first packet. */
@@ -18,9 +17,13 @@ export interface ExchangeSpan {
   name: string | null;
   opaque: number | null;
   startS: number;
+  /** The request's last byte sent. */
+  requestLastS: number | null;
   ackedS: number | null;
   responseS: number | null;
   timedOut: boolean;
+  /** The timeout it was judged by (RocketmqExchange.timeout_ms), s: a timed-out span without a response runs this long. */
+  timeoutS: number | null;
 }
 
 /** The most spans drawn per connection (a long-lived connection can hold millions of exchanges). */
@@ -37,9 +40,10 @@ function time(x: Loose, keys: readonly string[]): number | null {
   return null;
 }
 
-const START = ["request_first_s", "request_start_s", "request_s", "request_first_ns", "request_start_ns", "request_start"] as const;
-const ACKED = ["request_acked_s", "request_acked_ns", "request_acked"] as const;
-const RESPONSE = ["response_s", "response_time_s", "response_first_s", "response_last_s", "response_time_ns", "response_first_ns", "response_time"] as const;
+const START = ["request_first_ns", "request_first_s", "request_start_ns", "request_start_s", "request_s", "request_start"] as const;
+const REQUEST_LAST = ["request_last_ns", "request_last_s"] as const;
+const ACKED = ["request_acked_ns", "request_acked_s", "request_acked"] as const;
+const RESPONSE = ["response_last_ns", "response_first_ns", "response_last_s", "response_first_s", "response_s", "response_time_ns", "response_time_s", "response_time"] as const;
 
 /** The exchanges of a connection's evidence, as spans (at most MAX_SPANS, in the order given). */
 export function exchangeSpans(evidence: unknown): { spans: ExchangeSpan[]; total: number } {
@@ -62,9 +66,11 @@ export function exchangeSpans(evidence: unknown): { spans: ExchangeSpan[]; total
       name,
       opaque: typeof x.opaque === "number" ? x.opaque : null,
       startS,
+      requestLastS: time(x, REQUEST_LAST),
       ackedS: time(x, ACKED),
       responseS: time(x, RESPONSE),
       timedOut: x.timed_out === true || x.timeout === true,
+      timeoutS: typeof x.timeout_ms === "number" && x.timeout_ms > 0 ? x.timeout_ms / 1000 : null,
     });
   }
   return { spans, total };

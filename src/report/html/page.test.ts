@@ -94,8 +94,8 @@ test("exchange spans: the accepted shapes and units; absent or malformed gives n
     },
   });
   assert.equal(a.total, 2);
-  assert.deepEqual(a.spans[0], { code: 103, name: "REGISTER_BROKER", opaque: 7, startS: 0.5, ackedS: 3.5, responseS: 3.6, timedOut: false });
-  assert.deepEqual(a.spans[1], { code: 322, name: null, opaque: 8, startS: 2, ackedS: null, responseS: 2.5, timedOut: true });
+  assert.deepEqual(a.spans[0], { code: 103, name: "REGISTER_BROKER", opaque: 7, startS: 0.5, requestLastS: null, ackedS: 3.5, responseS: 3.6, timedOut: false, timeoutS: null });
+  assert.deepEqual(a.spans[1], { code: 322, name: null, opaque: 8, startS: 2, requestLastS: null, ackedS: null, responseS: 2.5, timedOut: true, timeoutS: null });
   const many = exchangeSpans({ app: { rocketmq: Array.from({ length: MAX_SPANS + 10 }, (_, i) => ({ code: 1, opaque: i, request_start: i })) } });
   assert.equal(many.total, MAX_SPANS + 10);
   assert.equal(many.spans.length, MAX_SPANS);
