@@ -44,6 +44,8 @@ import { rocketmqCrc32 } from "./crc32.js";
 export const DEFAULT_TIMEOUT_MS = 3000;
 /** DefaultMQPushConsumerImpl.CONSUMER_TIMEOUT_MILLIS_WHEN_SUSPEND: a suspended (long-polling) pull's timeout. */
 export const PULL_SUSPEND_TIMEOUT_MS = 30000;
+/** Frame headers remembered for `--packets` between two packetFields() calls. */
+const MAX_MARKS = 2 * 64;
 /** Errors kept per connection; the rest are counted in `errors_dropped`. */
 export const MAX_ERRORS_PER_CONNECTION = 64;
 
@@ -217,6 +219,8 @@ export class RocketmqHandler implements StreamHandler {
   private readonly frames: [number, number] = [0, 0];
   /** Frames that failed to decode or were not commands (gaps are not counted: they say nothing of the protocol). */
   private problems = 0;
+  /** Headers read since the last packetFields(): dir, frame, dir, frame, … */
+  private readonly marks: (StreamDir | StreamFrame)[] = [];
   /** A HAProxy PROXY header before the first frame (5.x accepts one), as text (v1) or its size (v2). */
   private proxyHeader: string | null = null;
 
@@ -225,7 +229,12 @@ export class RocketmqHandler implements StreamHandler {
     readonly timeoutMs: number,
   ) {
     const keepBody = (h: { code: number; flag: number }) => h.code === RequestCode.REGISTER_BROKER && (h.flag & FLAG_RESPONSE) === 0;
-    this.streams = [new FrameStream((e) => this.onEvent(0, e), { keepBody }), new FrameStream((e) => this.onEvent(1, e), { keepBody })];
+    const onHeader = (dir: StreamDir) => (f: StreamFrame) => {
+      // Bounded whether or not anyone asks (packetFields is only called for --packets).
+      if (this.marks.length >= MAX_MARKS) this.marks.length = 0;
+      this.marks.push(dir, f);
+    };
+    this.streams = [new FrameStream((e) => this.onEvent(0, e), { keepBody, onHeader: onHeader(0) }), new FrameStream((e) => this.onEvent(1, e), { keepBody, onHeader: onHeader(1) })];
   }
 
   onData(dir: StreamDir, bytes: Uint8Array, offset: number, tsNs: number, frame: number): StreamClaim {
@@ -265,6 +274,36 @@ export class RocketmqHandler implements StreamHandler {
     // Without it, the first bytes may be mid-frame: let the resync look further (bounded by the
     // assembler's undecided budget).
     if ((this.problems > 0 && this.info.handshakeSeen) || this.streams[0].dead || this.streams[1].dead) this.state = StreamClaim.released;
+  }
+
+  /**
+   * `--packets`: Wireshark's rocketmq.* names for the frames whose header was read in this packet
+   * (one value each, or a list when several frames began in it).
+   */
+  packetFields(_frame: number): Record<string, unknown> | null {
+    const m = this.marks;
+    if (m.length === 0 || this.state !== StreamClaim.claimed) {
+      m.length = 0;
+      return null;
+    }
+    const cols: Record<string, unknown[]> = { "rocketmq.code": [], "rocketmq.name": [], "rocketmq.opaque": [], "rocketmq.flag": [], "rocketmq.response": [], "rocketmq.length": [], "rocketmq.version": [], "rocketmq.serialize_type": [] };
+    for (let i = 0; i < m.length; i += 2) {
+      const f = m[i + 1] as StreamFrame;
+      const h = f.header;
+      const response = (h.flag & FLAG_RESPONSE) !== 0;
+      cols["rocketmq.code"]!.push(h.code);
+      cols["rocketmq.name"]!.push(response ? responseCodeName(h.code, h.version) : requestCodeName(h.code, h.version));
+      cols["rocketmq.opaque"]!.push(h.opaque);
+      cols["rocketmq.flag"]!.push(h.flag);
+      cols["rocketmq.response"]!.push(response);
+      cols["rocketmq.length"]!.push(f.frameBytes);
+      cols["rocketmq.version"]!.push(h.version);
+      cols["rocketmq.serialize_type"]!.push(f.serializeType === SerializeType.JSON ? "JSON" : "ROCKETMQ");
+    }
+    m.length = 0;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(cols)) out[k] = v.length === 1 ? v[0] : v;
+    return out;
   }
 
   onGap(dir: StreamDir, at: number, bytes: number, tsNs: number): void {
