@@ -38,6 +38,11 @@ const BY_COMMAND: Record<string, CommandExits> = {
     more: [["N", "with a command: the command's own status (128 + signal number when a signal killed it)"]],
   },
   lab: { failure: "the lab job failed (its message says why)" },
+  rocketmq: { failure: "the command failed (its message says why)" },
+  "rocketmq config": {
+    ok: "resolved (whatever the findings say)",
+    failure: "the command failed (its message says why)",
+  },
   "lab serve": { ok: "served --count transfers, or stopped by SIGINT/SIGTERM", failure: "the server could not listen" },
   "lab send": { failure: "the transfer failed (refused, reset, timed out)" },
   "lab link": {
@@ -45,6 +50,8 @@ const BY_COMMAND: Record<string, CommandExits> = {
     failure: "the link could not be set up (needs root, ip, ping) or a command could not start",
     more: [["N", "with --client: the client command's own status"], SIGNALED],
   },
+  "lab namesrv": { ok: "served until SIGINT/SIGTERM", failure: "the name server could not start: unreadable or malformed config, a -D the JVM would reject, a port in use" },
+  "lab broker": { failure: "a registration timed out or failed (or the config could not be read)" },
   "lab validate": { failure: "a cell or an RTT check is out of tolerance, or the link could not be set up" },
 };
 

@@ -17,7 +17,12 @@ export interface AnalyzeJsonIssue {
   frame: number | null;
 }
 
-export type ConnectionJson = ConnectionEvidence & { verdict: Verdict };
+/**
+ * The evidence as is, except the application layer: each protocol's exchanges under its own key
+ * (`rocketmq: [ { code, name, opaque, version, request_bytes, response_code, latency_us,
+ * timed_out, … } ]`, and `rocketmq_errors` when frames did not decode), then the verdict.
+ */
+export type ConnectionJson = Omit<ConnectionEvidence, "app"> & { rocketmq?: unknown[]; rocketmq_errors?: unknown[]; verdict: Verdict };
 
 export interface AnalyzeJson {
   source: string;
@@ -38,7 +43,16 @@ export function issueJson(w: AnalysisIssue): AnalyzeJsonIssue {
 }
 
 export function connectionJson(d: Diagnosed): ConnectionJson {
-  return { ...d.evidence, verdict: d.verdict };
+  const { app, ...evidence } = d.evidence;
+  const out: ConnectionJson = { ...evidence, verdict: d.verdict };
+  const rq = app?.["rocketmq"] as { exchanges?: unknown[]; errors?: unknown[] } | undefined;
+  if (rq?.exchanges) {
+    out.rocketmq = rq.exchanges;
+    if (rq.errors && rq.errors.length > 0) out.rocketmq_errors = rq.errors;
+  }
+  // Keep the verdict last, where a reader looks for it.
+  const { verdict, ...rest } = out;
+  return { ...rest, verdict };
 }
 
 export function analyzeJson(input: AnalyzeReportInput): AnalyzeJson {

@@ -14,7 +14,9 @@ import { renderAnalyzeText } from "../../report/analyze-text.js";
 import { issueText } from "../../report/analyze-types.js";
 import { PacketLineWriter } from "../../report/packet-lines.js";
 import { style } from "../style.js";
-import { DEFAULT_TOP, type AnalyzeOpts } from "./analyze.js";
+import { DEFAULT_TIMEOUT_S, DEFAULT_TOP, type AnalyzeOpts } from "./analyze.js";
+import { rocketmqFactory, type RocketmqResult } from "../../protocols/rocketmq/exchange-tracker.js";
+import type { ConnectionEvidence } from "../../tcp/evidence.js";
 
 /** Below this file size a progress line would only flicker. */
 const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
@@ -46,6 +48,24 @@ function keep(d: Diagnosed, opts: AnalyzeOpts): boolean {
   return true;
 }
 
+/**
+ * `--code` / `--opaque`: the connections with a matching RocketMQ exchange, each keeping only the
+ * matching exchanges (so the linked verdict names one of them); everything when neither is given.
+ */
+export function selectExchanges(connections: readonly ConnectionEvidence[], opts: Pick<AnalyzeOpts, "code" | "opaque">): ConnectionEvidence[] {
+  if (opts.code === undefined && opts.opaque === undefined) return [...connections];
+  // Java's opaque is an int: a value given as unsigned 32-bit names the same request.
+  const opaque = opts.opaque !== undefined ? opts.opaque | 0 : undefined;
+  const out: ConnectionEvidence[] = [];
+  for (const c of connections) {
+    const rq = c.app?.["rocketmq"] as RocketmqResult | undefined;
+    if (!rq) continue;
+    const exchanges = rq.exchanges.filter((e) => (opts.code === undefined || e.code === opts.code) && (opaque === undefined || e.opaque === opaque));
+    if (exchanges.length > 0) out.push({ ...c, app: { ...c.app, rocketmq: { ...rq, exchanges } } });
+  }
+  return out;
+}
+
 function progressReporter(file: string): ((read: number, total: number) => void) | undefined {
   if (file === "-" || !process.stderr.isTTY) return undefined;
   let size = 0;
@@ -71,6 +91,11 @@ export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) =
   const dopts = diagnoseOptions(opts);
   const progress = progressReporter(file);
   const lines = opts.packets ? new PacketLineWriter(write) : null;
+  if (opts.timeout !== undefined && !(opts.timeout > 0)) throw new UsageError("--timeout must be more than 0", "--timeout", String(opts.timeout));
+  if ((opts.code !== undefined || opts.opaque !== undefined) && opts.decode === false) {
+    throw new UsageError("--code and --opaque select RocketMQ exchanges: they need decoding (drop --no-decode)", "--no-decode");
+  }
+  const protocols = opts.decode === false ? undefined : [rocketmqFactory({ timeoutMs: (opts.timeout ?? DEFAULT_TIMEOUT_S) * 1000 })];
   const result = analyzeCapture(file, {
     stream: opts.stream,
     port: opts.port,
@@ -78,13 +103,15 @@ export function runAnalyze(file: string, opts: AnalyzeOpts, write: (s: string) =
     onPacket: lines ? (fields: object) => lines.push(fields) : undefined,
     onProgress: progress,
     decoded,
+    protocols,
   });
+  const connections = selectExchanges(result.connections, opts);
   if (progress) process.stderr.write("\r\x1b[K");
 
   if (lines) {
     lines.flush();
   } else {
-    const all = diagnoseAll(result.connections, { ...dopts, capture: result.capture }).filter((d) => keep(d, opts));
+    const all = diagnoseAll(connections, { ...dopts, capture: result.capture }).filter((d) => keep(d, opts));
     const top = opts.all ? all.length : (opts.top ?? (opts.json ? all.length : DEFAULT_TOP));
     const input = { source: label, result, shown: all.slice(0, top), total: all.length, deadlineSec: opts.deadline };
     write(opts.json ? renderAnalyzeJson(input) : renderAnalyzeText(input, style(process.stdout)));

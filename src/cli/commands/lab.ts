@@ -28,6 +28,8 @@ import {
   type RttCheck,
 } from "../../lab/validate.js";
 import { bandwidthArg, durationArg, intArg, mssArg, sizeArg } from "../options.js";
+import { registerBrokerCommand, registerNamesrv } from "./lab-rocketmq.js";
+import { registerIncident } from "./lab-incident.js";
 import { style } from "../style.js";
 
 const DEFAULT_PORT = 5202;
@@ -94,6 +96,9 @@ export function registerLab(program: Command): void {
   registerSend(lab);
   registerLink(lab);
   registerValidate(lab);
+  registerNamesrv(lab);
+  registerBrokerCommand(lab);
+  registerIncident(lab);
 }
 
 // --- serve ------------------------------------------------------------------------------
