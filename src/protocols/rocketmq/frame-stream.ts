@@ -254,7 +254,9 @@ export class FrameStream {
       nb.set(this.head.subarray(0, this.headLen));
       this.head = nb;
     }
-    this.head.set(b.subarray(i, i + n), this.headLen);
+    const h = this.head;
+    if (n <= 32) for (let k = 0, o = this.headLen; k < n; k++) h[o + k] = b[i + k]!;
+    else h.set(b.subarray(i, i + n), this.headLen);
     this.headLen += n;
   }
 
