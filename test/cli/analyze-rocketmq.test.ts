@@ -80,7 +80,7 @@ test("--packets: rocketmq.* keys on the packets where a frame's header was read,
 });
 
 test("the bundled incident: --packets marks the REGISTER_BROKER's first segment, not its 1600 others", () => {
-  const r = runCli(["analyze", "assets/rocketmq-incident.pcap", "--packets", "--stream", "0"]);
+  const r = runCli(["analyze", "assets/rocketmq-incident.pcap", "--packets", "--stream", "0"], { maxBuffer: 64 << 20 });
   assert.equal(r.status, 0, r.stderr);
   const marked = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => "rocketmq.code" in l);
   assert.equal(marked.length, 1);
