@@ -6,7 +6,7 @@
  * five 2 MB REGISTER_BROKERs (the incident's size; each decoded, its CRC checked), analysed with no
  * protocol, with a factory that takes nothing (the single-thread read path alone), and with the
  * "rocketmq" factory. Peer: `tshark -r F -q -z io,stat,0`, which only dissects (Wireshark has no
- * RocketMQ dissector). Prints packets/s, exchanges/s and the tracker's share.
+ * RocketMQ dissector). Prints wall and CPU time (median), packets/s, exchanges/s, the load average.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -52,15 +52,19 @@ export async function run(): Promise<void> {
   const none: StreamFactory = { name: "none", accept: () => null };
   const variants: [string, StreamFactory[] | undefined][] = [["no protocol", undefined], ["null factory (one thread)", [none]], ["rocketmq", [rocketmqFactory()]]];
   const ms: number[][] = variants.map(() => []);
+  const cpu: number[][] = variants.map(() => []);
   let packets = 0;
   let exchanges = 0;
   for (let k = 0; k <= repeat; k++) {
     for (const [i, [, protocols]] of variants.entries()) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const r = analyzeCapture(file, protocols ? { protocols } : { readWorker: false });
       const dt = performance.now() - t0;
+      const dc = process.cpuUsage(c0);
       if (k === 0) continue; // warm-up
       ms[i]!.push(dt);
+      cpu[i]!.push((dc.user + dc.system) / 1000);
       packets = r.packets;
       const app = r.connections[0]?.app?.rocketmq as RocketmqResult | undefined;
       if (app) exchanges = app.exchanges.length;
@@ -76,9 +80,10 @@ export async function run(): Promise<void> {
   console.table(
     variants.map(([name], i) => {
       const m = median(ms[i]!);
-      return { analysis: name, ms: m.toFixed(0), "packets/s": ((packets / m) * 1000).toFixed(0), vsNoProtocol: `${((m / base) * 100).toFixed(0)} %`, vsTshark: tshark ? `${(tshark / m).toFixed(1)}x` : "-" };
+      return { analysis: name, ms: m.toFixed(0), cpuMs: median(cpu[i]!).toFixed(0), "packets/s": ((packets / m) * 1000).toFixed(0), vsNoProtocol: `${((m / base) * 100).toFixed(0)} %`, vsTshark: tshark ? `${(tshark / m).toFixed(1)}x` : "-" };
     }),
   );
   const rm = median(ms[2]!);
+  console.log(`load average ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")} (wall times swing with it; CPU time is steadier)`);
   console.log(`rocketmq: ${packets} packets, ${exchanges} exchanges (${BIG} × 2 079 208-byte REGISTER_BROKER decoded) in ${rm.toFixed(0)} ms = ${((exchanges / rm) * 1000).toFixed(0)} exchanges/s; tshark -z io,stat,0: ${tshark?.toFixed(0) ?? "not installed"} ms`);
 }

@@ -62,3 +62,28 @@ test("--no-decode: TCP only; --code with it is a usage error", { skip }, () => {
   const t = runCli(["analyze", ROUTE, "--timeout", "0s"]);
   assert.equal(t.status, 2);
 });
+
+test("--packets: rocketmq.* keys on the packets where a frame's header was read, and only there", { skip }, () => {
+  const r = runCli(["analyze", ROUTE, "--packets"]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(lines.map((l) => [l["rocketmq.code"], l["rocketmq.opaque"], l["rocketmq.response"]]), [
+    [105, 5727, false],
+    [0, 5727, true],
+    [105, 5729, false],
+    [0, 5729, true],
+    [105, 5731, false],
+    [0, 5731, true],
+  ]);
+  assert.equal(lines[0]!["rocketmq.name"], "GET_ROUTEINFO_BY_TOPIC");
+  assert.equal(lines[0]!["rocketmq.length"], 173);
+});
+
+test("the bundled incident: --packets marks the REGISTER_BROKER's first segment, not its 1600 others", () => {
+  const r = runCli(["analyze", "assets/rocketmq-incident.pcap", "--packets", "--stream", "0"], { maxBuffer: 64 << 20 });
+  assert.equal(r.status, 0, r.stderr);
+  const marked = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => "rocketmq.code" in l);
+  assert.equal(marked.length, 1);
+  assert.equal(marked[0]!["rocketmq.code"], 103);
+  assert.equal(marked[0]!["rocketmq.length"], 2_079_507);
+});

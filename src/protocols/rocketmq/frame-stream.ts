@@ -64,6 +64,8 @@ export interface FrameStreamOptions {
   /** Decide, from the header, whether to copy the body. Default: keep every body. */
   keepBody?: (h: FrameHeader, bodyLen: number) => boolean;
   maxFrameLength?: number;
+  /** Called as soon as a frame's header is read (before its body): `--packets` marks the packet. */
+  onHeader?: (f: StreamFrame) => void;
 }
 
 const enum State {
@@ -92,12 +94,14 @@ export class FrameStream {
   private lastError: StreamError | null = null;
   private readonly keepBody: (h: FrameHeader, bodyLen: number) => boolean;
   private readonly maxFrameLength: number;
+  private readonly onHeader: ((f: StreamFrame) => void) | null;
   frames = 0;
   errors = 0;
 
   constructor(private readonly sink: (ev: StreamEvent) => void, opts: FrameStreamOptions = {}) {
     this.keepBody = opts.keepBody ?? (() => true);
     this.maxFrameLength = opts.maxFrameLength ?? FRAME_MAX_LENGTH;
+    this.onHeader = opts.onHeader ?? null;
   }
 
   /** True while no frame boundary is known (resynchronising or given up). */
@@ -250,7 +254,9 @@ export class FrameStream {
       nb.set(this.head.subarray(0, this.headLen));
       this.head = nb;
     }
-    this.head.set(b.subarray(i, i + n), this.headLen);
+    const h = this.head;
+    if (n <= 32) for (let k = 0, o = this.headLen; k < n; k++) h[o + k] = b[i + k]!;
+    else h.set(b.subarray(i, i + n), this.headLen);
     this.headLen += n;
   }
 
@@ -292,6 +298,7 @@ export class FrameStream {
     this.headNeed = FRAME_PREFIX;
     this.bodyLeft = bodyLen;
     this.bodyAt = 0;
+    this.onHeader?.(this.cur);
     if (bodyLen === 0) this.finish(tsNs, frame);
     else this.state = State.Body;
   }

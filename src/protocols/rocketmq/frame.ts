@@ -108,9 +108,9 @@ export type DecodedPrefix = { ok: true; value: FramePrefix } | { ok: false; erro
 export function decodePrefix(b: Uint8Array, o: number, maxFrameLength = FRAME_MAX_LENGTH): DecodedPrefix {
   const have = b.length - o;
   if (have < FRAME_PREFIX) return err("truncated", 0, `frame prefix needs 8 bytes, have ${have}`, FRAME_PREFIX, have);
-  const dv = new DataView(b.buffer, b.byteOffset + o, FRAME_PREFIX);
-  const totalLen = dv.getUint32(0);
-  const word = dv.getUint32(4);
+  // Byte reads, not a DataView: this runs once per frame and per resync candidate.
+  const totalLen = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const word = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
   if (totalLen < 4) return err("bad_length", 0, `totalLen ${totalLen} < 4: no room for the header-length word`);
   if (totalLen + 4 > maxFrameLength) return err("frame_too_long", 0, `frame of ${totalLen + 4} bytes exceeds frameMaxLength ${maxFrameLength} (RocketMQ closes the channel)`);
   const type = word >>> 24;

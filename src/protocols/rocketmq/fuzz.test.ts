@@ -13,7 +13,7 @@ import { mulberry32 as rng } from "../../model/prng.js";
 import { StreamClaim } from "../../tcp/stream.js";
 import { decodeFrame, encodeFrame, SerializeType } from "./frame.js";
 import { FrameStream } from "./frame-stream.js";
-import { buildRegisterBrokerBody, decodeRegisterBrokerBody, registerBrokerRequest } from "./register-broker.js";
+import { buildRegisterBrokerBody, countRegisterBodyTopics, decodeRegisterBrokerBody, registerBrokerRequest } from "./register-broker.js";
 import { decodeTopicRouteData, encodeTopicRouteData } from "./route-data.js";
 import { RocketmqHandler } from "./exchange-tracker.js";
 
@@ -83,7 +83,10 @@ function runCase(input: Uint8Array, r: () => number, ctx: string): void {
     decodeRegisterBrokerBody(one.value.body, r() < 0.5);
     decodeTopicRouteData(one.value.body);
   }
-  decodeRegisterBrokerBody(input.subarray(8 + Math.floor(r() * 64)));
+  const tail = input.subarray(8 + Math.floor(r() * 64));
+  decodeRegisterBrokerBody(tail);
+  const n = countRegisterBodyTopics(tail);
+  assert.ok(n === null || (Number.isInteger(n) && n >= 0 && n <= tail.length), `topic count ${n}: ${ctx}`);
 
   // The stream: the same bytes, chunked at random, with an occasional gap.
   let total = 0;

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { deflateSync } from "node:zlib";
 import { crc32, crc32Table, rocketmqCrc32 } from "./crc32.js";
-import { buildRegisterBrokerBody, decodeRegisterBrokerBody, encodeRegisterBrokerBody, registerBrokerRequest, queryDataVersionRequest, decodeDataVersion, looksZlib, topicConfig } from "./register-broker.js";
+import { buildRegisterBrokerBody, countRegisterBodyTopics, decodeRegisterBrokerBody, encodeRegisterBrokerBody, registerBrokerRequest, queryDataVersionRequest, decodeDataVersion, looksZlib, topicConfig } from "./register-broker.js";
 import { decodeTopicRouteData, encodeTopicRouteData, getRouteInfoResponse } from "./route-data.js";
 import { decodeFrame, encodeFrame } from "./frame.js";
 
@@ -112,4 +112,22 @@ test("TopicRouteData: byte for byte what the captured 4.x name server sent, bare
   const missing = getRouteInfoResponse({ opaque: 1 }, "nope", null, 293);
   assert.equal(missing.code, 17);
   assert.match(missing.remark!, /No topic route info in name server for the topic: nope/);
+});
+
+test("counting topics without parsing agrees with the parser, and gives up on unbalanced bytes", () => {
+  for (const version of [397, 479]) {
+    for (const topics of [0, 1, 7, 3000]) {
+      const { bytes } = buildRegisterBrokerBody({ version, topics });
+      assert.equal(countRegisterBodyTopics(bytes), topics, `${version} ${topics}`);
+    }
+  }
+  // Keys and values that look like structure inside strings do not count.
+  const tricky = enc.encode(`{"filterServerList":["a:b{"],"topicConfigSerializeWrapper":{"dataVersion":{"counter":1},"topicConfigTable":{"x:\\"{}":{"perm":6,"topicName":"x:\\"{}"},"y":{}}}}`);
+  assert.equal(countRegisterBodyTopics(tricky), 2);
+  const d = decodeRegisterBrokerBody(tricky);
+  assert.ok(d.ok && d.value.body.topics.length === 2);
+  const full = buildRegisterBrokerBody({ version: 397, topics: 5 }).bytes;
+  for (const cut of [1, 10, full.length - 1]) assert.equal(countRegisterBodyTopics(full.subarray(0, cut)), null);
+  assert.equal(countRegisterBodyTopics(enc.encode(`{"topicConfigTable":{"a":{}}}`)), null, "not under topicConfigSerializeWrapper");
+  assert.equal(countRegisterBodyTopics(enc.encode(`{}}`)), null);
 });
