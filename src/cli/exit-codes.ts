@@ -52,6 +52,11 @@ const BY_COMMAND: Record<string, CommandExits> = {
   },
   "lab namesrv": { ok: "served until SIGINT/SIGTERM", failure: "the name server could not start: unreadable or malformed config, a -D the JVM would reject, a port in use" },
   "lab broker": { failure: "a registration timed out or failed (or the config could not be read)" },
+  "lab incident": {
+    ok: "the story held: the configured run timed out and the fixed run was answered in time",
+    failure: "it did not (a run that should time out did not, or the fix did not help), or the link could not be set up (needs root)",
+    more: [SIGNALED],
+  },
   "lab validate": { failure: "a cell or an RTT check is out of tolerance, or the link could not be set up" },
 };
 

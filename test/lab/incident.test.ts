@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listNetns } from "../../src/kernel/netns.js";
@@ -40,7 +40,8 @@ test("lab incident: times out as configured, the verdict links the layers, the f
   const before = new Set(listNetns());
   try {
     const pcap = join(dir, "incident.pcap");
-    const r = runCli(["lab", "incident", "--json", "--pcap", pcap], { timeout: NET_TEST_TIMEOUT_MS - 10_000 });
+    const html = join(dir, "incident.html");
+    const r = runCli(["lab", "incident", "--json", "--pcap", pcap, "--html", html], { timeout: NET_TEST_TIMEOUT_MS - 10_000 });
     assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr.slice(-2000)}`);
     const doc = JSON.parse(r.stdout) as { runs: Run[]; why_longer: string[] };
     const [broken, fixed] = doc.runs;
@@ -76,6 +77,9 @@ test("lab incident: times out as configured, the verdict links the layers, the f
     // Both runs in one capture another tool reads; tcpwin finds all three registrations in it.
     const frames = execFileSync("tshark", ["-r", pcap, "-T", "fields", "-e", "frame.number"], { encoding: "utf8", ...sync(60_000) }).trim().split("\n").length;
     assert.ok(frames > 3000, `${frames} frames`);
+    const page = readFileSync(html, "utf8");
+    assert.match(page, /REGISTER_BROKER/);
+    assert.doesNotMatch(page, /<script[^>]+src=/, "self-contained");
     const a = runCli(["analyze", pcap, "--code", "103", "--json"]);
     assert.equal(a.status, 0, a.stderr);
     assert.equal((JSON.parse(a.stdout) as { connections: unknown[] }).connections.length, 3);

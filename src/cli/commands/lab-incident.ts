@@ -2,9 +2,12 @@
  * @module cli/commands/lab-incident
  * `tcpwin lab incident`: the RocketMQ incident reproduced, analysed, fixed and repeated
  * (lab/incident). Exit 0 when the story held (the configured run timed out, the fixed one did
- * not), 1 when it did not, 2 usage, 77 without the privileges the lab needs.
+ * not), 1 when it did not or the lab could not run (cli/exit-codes), 2 usage.
  */
 import { Command, Option } from "commander";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { checkLabPrivileges } from "../../lab/link/link.js";
 import { guardLink } from "../../lab/link/session.js";
 import { INCIDENT, runIncident, type IncidentResult } from "../../lab/incident.js";
@@ -35,11 +38,15 @@ export function registerIncident(lab: Command): void {
     )
     .addOption(new Option("--attempts <n>", "registrations in the failing run (each period)").argParser(intArg(1, 10)).default(2))
     .option("--pcap <file>", "keep the capture of both runs (one file)")
+    .option("--html <file>", "also write the HTML report of both runs' capture (charts, the exchanges as spans)")
+    .option("--quiet", "no progress lines on stderr")
     .option("--json", "one JSON object: runs: [ { label, timed_out, elapsed_ms, predicted_ms, verdict, … } ]")
-    .addHelpText("after", "\nExit status: 0 the configured run timed out and the fixed one succeeded; 1 otherwise; 2 usage; 77 not root.\n")
-    .action(async (o: { rtt: number; mtu: number; bodySize: number; timeout: number; rcvbuf: number; apply: "accepted" | "listener"; attempts: number; pcap?: string; json?: boolean }) => {
+    .action(async (o: { rtt: number; mtu: number; bodySize: number; timeout: number; rcvbuf: number; apply: "accepted" | "listener"; attempts: number; pcap?: string; html?: string; json?: boolean; quiet?: boolean }) => {
       checkLabPrivileges();
-      const progress = process.stderr.isTTY && !o.json ? (l: string) => process.stderr.write(`\r\x1b[K${l}`) : undefined;
+      // The report is made from the capture: keep it (in a temporary folder) when only --html asks.
+      const tmp = o.html !== undefined && o.pcap === undefined ? mkdtempSync(join(tmpdir(), "tcpwin-incident-html-")) : null;
+      const pcap = o.pcap ?? (tmp ? join(tmp, "incident.pcap") : undefined);
+      const progress = process.stderr.isTTY && !o.quiet ? (l: string) => process.stderr.write(`\r\x1b[K${l}`) : undefined;
       const res: IncidentResult = await runIncident({
         selfCommand: [process.execPath, ...process.execArgv, process.argv[1]!],
         rttMs: o.rtt * 1000,
@@ -49,11 +56,20 @@ export function registerIncident(lab: Command): void {
         fileRcvbuf: o.rcvbuf,
         apply: o.apply,
         attempts: o.attempts,
-        pcapPath: o.pcap,
+        pcapPath: pcap,
         onProgress: progress,
         guard: (l) => guardLink(l, (sig) => process.stderr.write(`\ntcpwin lab incident: ${sig}: link removed\n`)),
       });
       if (progress) process.stderr.write("\r\x1b[K");
+      try {
+        if (o.html !== undefined && pcap !== undefined) {
+          const { runAnalyze } = await import("./analyze-run.js");
+          runAnalyze(pcap, { html: o.html, quiet: true, timeout: o.timeout, all: true }, () => {}, o.pcap ?? "lab incident capture");
+        }
+      } finally {
+        if (tmp) rmSync(tmp, { recursive: true, force: true });
+      }
+      if (!o.pcap) res.pcap = null;
       const held = res.runs[0]!.timed_out && !res.runs[1]!.timed_out;
       if (o.json) process.stdout.write(JSON.stringify(res, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");
       else process.stdout.write(renderIncidentText(res, style(process.stdout)));
