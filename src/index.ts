@@ -9,4 +9,5 @@ export * from "./errors.js";
 export * from "./model/index.js";
 export * from "./capture/index.js";
 export * from "./tcp/index.js";
+export * from "./protocols/index.js";
 export * from "./diagnose/index.js";

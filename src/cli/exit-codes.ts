@@ -26,7 +26,7 @@ const BY_COMMAND: Record<string, CommandExits> = {
   "": { failure: "the command failed (its message says why)" },
   analyze: {
     ok: "analysed (whatever the verdicts say)",
-    failure: "the capture could not be read, or not to its end: what was read is printed first, then the error with its byte offset",
+    failure: "the capture could not be read, or not to its end: what was read is printed first, then the error with its byte offset; or the --html report could not be written",
   },
   demo: { failure: "the bundled capture could not be read" },
   model: { failure: "the model could not be computed (its message says why)" },
@@ -38,12 +38,24 @@ const BY_COMMAND: Record<string, CommandExits> = {
     more: [["N", "with a command: the command's own status (128 + signal number when a signal killed it)"]],
   },
   lab: { failure: "the lab job failed (its message says why)" },
+  rocketmq: { failure: "the command failed (its message says why)" },
+  "rocketmq config": {
+    ok: "resolved (whatever the findings say)",
+    failure: "the command failed (its message says why)",
+  },
   "lab serve": { ok: "served --count transfers, or stopped by SIGINT/SIGTERM", failure: "the server could not listen" },
   "lab send": { failure: "the transfer failed (refused, reset, timed out)" },
   "lab link": {
     ok: "without --client: the link was up until interrupted",
     failure: "the link could not be set up (needs root, ip, ping) or a command could not start",
     more: [["N", "with --client: the client command's own status"], SIGNALED],
+  },
+  "lab namesrv": { ok: "served until SIGINT/SIGTERM", failure: "the name server could not start: unreadable or malformed config, a -D the JVM would reject, a port in use" },
+  "lab broker": { failure: "a registration timed out or failed (or the config could not be read)" },
+  "lab incident": {
+    ok: "the story held: the configured run timed out and the fixed run was answered in time",
+    failure: "it did not (a run that should time out did not, or the fix did not help), or the link could not be set up (needs root)",
+    more: [SIGNALED],
   },
   "lab validate": { failure: "a cell or an RTT check is out of tolerance, or the link could not be set up" },
 };

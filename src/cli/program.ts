@@ -28,6 +28,9 @@ export function buildProgram(loaded: Readonly<Record<string, Register>>): Comman
     .description("Why is this TCP request slow? Evidence from captures, live sockets and a reproduction lab.")
     .version(packageVersion(), "-V, --version")
     .showSuggestionAfterError(true)
+    // The program's own options (-V, --version) only before the command: `rocketmq config
+    // --version 4.9.2` is the command's option, not the program's.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(`tcpwin: ${str.replace(/^error: /, "")}`) });
   const terms = new Map<Command, string>();

@@ -23,7 +23,7 @@ import { durationText, endpointText } from "./text.js";
 export const ROCKETMQ_PORTS: Readonly<Record<number, string>> = { 9876: "name server", 10911: "broker", 10909: "broker (VIP channel)", 10912: "broker (HA)" };
 
 /** Current kernels' rules unless told otherwise: the receiver's kernel is not in a capture. */
-const DEFAULT_KERNEL = { major: 6, minor: 10 };
+export const DEFAULT_KERNEL = { major: 6, minor: 10 };
 
 export interface FixContext {
   kind: VerdictKind;

@@ -6,6 +6,7 @@
  */
 import type { Endpoint } from "../tcp/evidence.js";
 import type { VerdictKind } from "./kinds.js";
+import type { ExchangeLink } from "./rocketmq-link.js";
 import type { DirectionKey, Measures } from "./measures.js";
 
 export interface ModelCheck {
@@ -123,6 +124,8 @@ export interface Verdict {
   model: ModelCheck | null;
   fix: Fix | null;
   other: OtherDirection | null;
+  /** The application layer linked to the TCP verdict (RocketMQ's slow exchange, its window, the setting), or null. */
+  app: ExchangeLink | null;
   notes: string[];
   /** 0 (healthy) … 1: how much of the transfer the limit held; ordering uses bytes × badness. */
   badness: number;

@@ -4,13 +4,14 @@
  * runs the policy table on its measures, cross-checks with the model, names the fix, and
  * mentions the other direction when it carried data too. Pure: same evidence, same verdict.
  */
-import { formatBytes, formatMs, formatRate } from "../model/index.js";
+import { formatBytes, formatMs, formatRate, kernelFamily } from "../model/index.js";
 import type { ConnectionEvidence, Endpoint } from "../tcp/evidence.js";
 import type { VerdictKind } from "./kinds.js";
 import { bottleneckClaim, smallWindowBound } from "./claims.js";
 import { crossCheck } from "./cross-check.js";
 import { durationText, endpointText, percentText } from "./text.js";
-import { makeFix } from "./fix.js";
+import { DEFAULT_KERNEL, makeFix } from "./fix.js";
+import { linkRocketmq, type LaterConnection, type RocketmqResultLike } from "./rocketmq-link.js";
 import { dominantDirection, measure, type DirectionKey, type Measures } from "./measures.js";
 import { CAPTURE_POLICY, SHARES, type Rule } from "./policy.js";
 import { classify, confidenceOf, marginOf, num as numOf, ruleOf, secondaryOf, thresholdsWith } from "./engine.js";
@@ -128,7 +129,18 @@ function claimFor(kind: VerdictKind, ruleId: string, m: Measures, mc: ModelCheck
 }
 
 /** One connection's verdict. */
-export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptions = {}): Verdict {
+/** What a verdict may know of the other connections: the next one of the same client to the same server. */
+export interface DiagnoseContext {
+  later?: LaterConnection | null;
+}
+
+/** The decoded RocketMQ exchanges of a connection (tcp/ evidence's `app.rocketmq`), or null. */
+function rocketmqOf(conn: ConnectionEvidence): RocketmqResultLike | null {
+  const r = conn.app?.["rocketmq"] as RocketmqResultLike | undefined;
+  return r && Array.isArray(r.exchanges) && r.exchanges.length > 0 ? r : null;
+}
+
+export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptions = {}, ctx: DiagnoseContext = {}): Verdict {
   const t = thresholdsWith(opts.thresholds);
   const key: DirectionKey = dominantDirection(conn);
   const d = conn[key];
@@ -153,6 +165,7 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
       model: null,
       fix: null,
       other: null,
+      app: null,
       notes: conn.handshake_seen ? [] : ["handshake not captured"],
       badness: 0,
     };
@@ -198,6 +211,7 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
     );
   }
 
+  const rocketmq = rocketmqOf(conn);
   const fix = makeFix({
     kind,
     m,
@@ -206,8 +220,22 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
     receiverIsServer: key === "c2s",
     zeroWindow: rule.id === "zero_window",
     rule: rule.id,
+    protocol: rocketmq ? "rocketmq" : null,
     opts,
   });
+  const app = rocketmq
+    ? linkRocketmq({
+        kind,
+        direction: key,
+        sender: d.sender,
+        receiver: d.receiver,
+        measures: m,
+        app: rocketmq,
+        server: conn.server,
+        kernelFamily: kernelFamily(opts.kernel ?? DEFAULT_KERNEL),
+        later: ctx.later ?? null,
+      })
+    : null;
 
   return {
     kind,
@@ -224,6 +252,7 @@ export function diagnoseConnection(conn: ConnectionEvidence, opts: DiagnoseOptio
     model: mc,
     fix,
     other,
+    app,
     notes,
     badness: badnessOf(kind, m),
   };

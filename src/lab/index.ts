@@ -20,3 +20,5 @@ export type { LatenessSummary, DirectionLateness } from "./link/lateness.js";
 export { runSession, guardLink } from "./link/session.js";
 export { runValidate, runCell, iperf3RttCheck, gridCells, FULL_GRID, QUICK_CELLS, INCIDENT_BYTES } from "./validate.js";
 export type { GridCell, CellResult, ValidateOptions, RttCheck } from "./validate.js";
+export { startNameServer, runBroker, NameServerError, BrokerError, BROKER_CHANNEL_EXPIRED_MS } from "./rocketmq/index.js";
+export type { NameServerOptions, NameServerHandle, NameServerExchange, NameServerSettings, BrokerOptions, BrokerRun, RegistrationResult } from "./rocketmq/index.js";

@@ -20,11 +20,10 @@
  * reading back what they provoke); a cell is held to the model's prediction plus that time. What is left is each round's reader wake-up
  * (~10–20 µs here) and the VM's scheduling noise.
  */
-import type { ChildProcess } from "node:child_process";
 import { spawnSync } from "node:child_process";
 import { TcpwinError } from "../errors.js";
 import { LabLink } from "./link/link.js";
-import { netnsHasTcpListener, pidInNetns } from "./link/session.js";
+import { collect, shellQuote, waitListener } from "./link/children.js";
 import { predict, type TransferResult } from "./bulk/sender.js";
 
 export interface GridCell {
@@ -137,28 +136,6 @@ export interface ValidateOptions {
   cpu?: number;
 }
 
-function shellQuote(a: string): string {
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
-}
-
-function collect(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise((r) => child.once("exit", (code) => r({ code, stdout, stderr })));
-}
-
-async function waitListener(link: LabLink, child: ChildProcess, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new TcpwinError("server_exited", `lab serve exited with status ${child.exitCode} before listening`);
-    if (child.pid !== undefined && pidInNetns(child.pid, link.nsOf("b")) && netnsHasTcpListener(child.pid)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new TcpwinError("server_timeout", `lab serve did not listen within ${ms} ms`);
-}
-
 /** One cell on an existing link (its RTT/MTU must match). */
 export async function runCell(link: LabLink, cell: GridCell, opts: ValidateOptions): Promise<CellResult> {
   const port = opts.port ?? 5202;
@@ -199,7 +176,7 @@ export async function runCell(link: LabLink, cell: GridCell, opts: ValidateOptio
   const server = link.spawnIn("b", `exec ${self} ${serveArgs.join(" ")}`, { stdio: "pipe" });
   const serverOut = collect(server);
   try {
-    await waitListener(link, server, 20_000);
+    await waitListener(link, server, 20_000, "lab serve");
     const sendArgs = ["lab", "send", `${link.info.addr_b}:${port}`, "--size", String(opts.size), "--rtt", `${cell.rttMs}ms`, "--json"];
     if (opts.timeoutMs) sendArgs.push("--timeout", `${opts.timeoutMs}ms`);
     const before = link.stats();
@@ -314,7 +291,7 @@ export async function iperf3RttCheck(rttMs: number, tolerance: number, prefix?: 
     const rc = await new Promise<number | null>((r) => route.once("exit", r));
     if (rc !== 0) throw new TcpwinError("route_failed", `could not set quickack on side B's route (ip route change exited ${rc})`);
     const server = link.spawnArgv("b", [...pin, "iperf3", "-s", "-1", "-p", "5299"], { stdio: "ignore" });
-    await waitListener(link, server, 5000);
+    await waitListener(link, server, 5000, "iperf3 -s");
     const client = link.spawnArgv("a", [...pin, "iperf3", "-c", link.info.addr_b, "-p", "5299", "-t", "3", "-i", "0.1", "-b", IPERF3_RATE, "-l", "1000", "-J"], { stdio: "pipe" });
     const res = await collect(client);
     await link.stopChild(server);

@@ -17,7 +17,12 @@ export interface AnalyzeJsonIssue {
   frame: number | null;
 }
 
-export type ConnectionJson = ConnectionEvidence & { verdict: Verdict };
+/**
+ * The evidence as is, except the application layer: each protocol's exchanges under its own key
+ * (`rocketmq: [ { code, name, opaque, version, request_bytes, response_code, latency_us,
+ * timed_out, … } ]`, and `rocketmq_errors` when frames did not decode), then the verdict.
+ */
+export type ConnectionJson = ConnectionEvidence & { rocketmq?: unknown[]; rocketmq_errors?: unknown[]; verdict: Verdict };
 
 export interface AnalyzeJson {
   source: string;
@@ -38,7 +43,19 @@ export function issueJson(w: AnalysisIssue): AnalyzeJsonIssue {
 }
 
 export function connectionJson(d: Diagnosed): ConnectionJson {
-  return { ...d.evidence, verdict: d.verdict };
+  const { app, ...evidence } = d.evidence;
+  const out: ConnectionJson = { ...evidence, verdict: d.verdict };
+  // RocketMQ's exchanges under their own key; any other protocol's result stays under `app`.
+  const { rocketmq, ...others } = app ?? {};
+  const rq = rocketmq as { exchanges?: unknown[]; errors?: unknown[] } | undefined;
+  if (rq?.exchanges) {
+    out.rocketmq = rq.exchanges;
+    if (rq.errors && rq.errors.length > 0) out.rocketmq_errors = rq.errors;
+  }
+  if (Object.keys(others).length > 0) out.app = others;
+  // Keep the verdict last, where a reader looks for it.
+  const { verdict, ...rest } = out;
+  return { ...rest, verdict };
 }
 
 export function analyzeJson(input: AnalyzeReportInput): AnalyzeJson {

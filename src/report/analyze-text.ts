@@ -5,7 +5,7 @@
  * RTT, flags, limit shares) and the verdict with its model cross-check and fix. Unknown numbers
  * print as "-", never as 0. Colour comes in as functions (cli/style decides whether it is on).
  */
-import { agreementText, durationText, percentText, VERDICT_TITLES, type Diagnosed } from "../diagnose/index.js";
+import { agreementText, durationText, percentText, VERDICT_TITLES, type Diagnosed, type RocketmqResultLike } from "../diagnose/index.js";
 import { formatBytes, formatRate } from "../model/index.js";
 import type { ConnectionEvidence, DirectionEvidence, Endpoint, Stats, WindowScaleInfo } from "../tcp/evidence.js";
 import { NO_PAINT, type AnalyzePaint, type AnalyzeReportInput } from "./analyze-types.js";
@@ -143,8 +143,33 @@ export function renderConnection(d: Diagnosed, p: AnalyzePaint = NO_PAINT): stri
       ),
     );
   }
-  if (v.fix) out.push(...block(p, "fix", v.fix.text, p.cyan));
+  if (v.app) for (const t of v.app.text) out.push(...block(p, v.app.protocol, t, v.app.setting?.text === t ? p.cyan : (s) => s));
+  // The protocol's own setting says what the TCP fix would, in the words its operators use.
+  if (v.fix && !v.app?.setting) out.push(...block(p, "fix", v.fix.text, p.cyan));
   for (const n of v.notes) out.push(...block(p, "note", n, p.dim));
+  const rq = c.app?.["rocketmq"] as RocketmqResultLike | undefined;
+  if (rq && rq.exchanges.length > 0) out.push(...exchangeTable(rq, p));
+  return out;
+}
+
+/** Rows the exchange table shows before "… N more". */
+export const EXCHANGE_ROWS = 12;
+
+/** RocketMQ's exchanges on the connection, in capture order: the slow and timed-out ones coloured. */
+function exchangeTable(rq: RocketmqResultLike, p: AnalyzePaint): string[] {
+  const head = `${"opaque".padStart(11)}  ${"request".padEnd(30)} ${"bytes".padStart(9)}  ${"response".padEnd(22)} ${"latency".padStart(10)}  `;
+  const out = [`  ${"rocketmq exchanges".padEnd(LABEL)}${p.dim(head.trimEnd())}`];
+  const list = rq.exchanges;
+  for (const e of list.slice(0, EXCHANGE_ROWS)) {
+    const dir = e.dir === 0 ? "→" : "←";
+    const req = e.code !== null ? `${dir} ${e.code} ${e.name ?? ""}`.slice(0, 30) : `${dir} (request not captured)`;
+    const resp = e.oneway ? "oneway" : e.response_code !== null ? `${e.response_code} ${e.response_name ?? ""}`.slice(0, 22) : "-";
+    const lat = e.latency_us !== null ? durationText(e.latency_us / 1000) : "-";
+    const verdict = e.oneway ? "" : e.timed_out === true ? `timed out (> ${durationText(e.timeout_ms)})` : e.timed_out === null ? "no response in the capture" : "";
+    const line = `${String(e.opaque).padStart(11)}  ${req.padEnd(30)} ${String(e.request_bytes ?? "-").padStart(9)}  ${resp.padEnd(22)} ${lat.padStart(10)}  ${verdict}`;
+    out.push(`  ${"".padEnd(LABEL)}${e.timed_out === true ? p.red(line.trimEnd()) : line.trimEnd()}`);
+  }
+  if (list.length > EXCHANGE_ROWS) out.push(`  ${"".padEnd(LABEL)}${p.dim(`… ${list.length - EXCHANGE_ROWS} more (--json lists all; --code N / --opaque N pick some)`)}`);
   return out;
 }
 

@@ -21,6 +21,7 @@ import { TcpAnalyzer } from "./analyzer.js";
 import type { Conversation } from "./conversation.js";
 import type { ConnectionEvidence } from "./evidence.js";
 import { packetFields, type PacketFields } from "./packet-fields.js";
+import type { SeriesCollector } from "./series.js";
 import type { StreamFactory } from "./stream.js";
 import type { StreamFailure } from "./stream-assembler.js";
 
@@ -45,6 +46,11 @@ export interface AnalyzeOptions {
    * start-up overlapped the caller's; used instead of starting one, and closed at the end.
    */
   decoded?: DecodedRing | null | undefined;
+  /**
+   * Time series for charts (tcp/series SeriesCollector), fed every analysed segment of the selected
+   * connections; absent, nothing is collected (the plain analysis pays nothing for it).
+   */
+  series?: Pick<SeriesCollector, "onResult"> | undefined;
   /**
    * Application protocols to follow (tcp/stream): their results land in `ConnectionEvidence.app`.
    * The capture is then read in this thread unless a reader thread is asked for (`readWorker: true`
@@ -237,8 +243,16 @@ export function coverageWarnings(drops: CaptureDrops, connections: readonly Conn
 
 function newAnalyzer(opts: AnalyzeOptions): TcpAnalyzer {
   const onPacket = opts.onPacket;
+  const series = opts.series;
   return new TcpAnalyzer({
-    onResult: onPacket ? (r) => onPacket(packetFields(r)) : undefined,
+    onResult:
+      onPacket && series
+        ? (r) => (series.onResult(r), onPacket(packetFields(r)))
+        : onPacket
+          ? (r) => onPacket(packetFields(r))
+          : series
+            ? (r) => series.onResult(r)
+            : undefined,
     select: selector(opts),
     ...(opts.protocols ? { protocols: opts.protocols } : {}),
   });

@@ -271,6 +271,7 @@ export class TcpAnalyzer {
       r.flags = flags;
       r.windowRaw = window;
       r.selected = conv.selected;
+      r.app = sa !== null ? sa.packetFields(seg.frame) : null;
       this.onResult(r, seg);
     }
   }

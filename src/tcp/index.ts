@@ -18,6 +18,7 @@ export { TcpFlag, TCP_FLAG_NAMES, tsharkFlagField, type TcpFlagName } from "./fl
 export { seqDiff, seqLt, seqGt, seqLe, seqGe, seqAdd, seqSub } from "./seq.js";
 export { ScaleInference } from "./wscale-inference.js";
 export { receiverScale } from "./evidence-builder.js";
+export { SeriesCollector, SERIES_COLUMNS, SERIES_EVENT_CAP, SERIES_EVENT_KINDS, SeriesEvent, type ConnectionSeries, type DirectionSeries, type SeriesCollectorOptions, type SeriesEventKind } from "./series.js";
 export { StreamClaim, UNDECIDED_MAX_BYTES, type StreamDir, type StreamInfo, type StreamHandler, type StreamFactory } from "./stream.js";
 export { StreamAssembler } from "./stream-assembler.js";
 export { HalfStream, MAX_HELD_BYTES, MAX_HELD_CHUNKS, type HalfStreamSink } from "./reassembly.js";

@@ -75,5 +75,6 @@ export function packetFields(r: SegmentResult): PacketFields {
     o["tcpwin.window_size_inferred"] = r.windowInferred;
   }
   if (r.windowFullInferred) o["tcpwin.window_full_inferred"] = true;
+  if (r.app !== null) Object.assign(o, r.app);
   return o;
 }

@@ -7,6 +7,8 @@
 export class SegmentResult {
   frame = 0;
   stream = 0;
+  /** Fields an application protocol adds to this packet's `--packets` line (tcp/stream packetFields), or null. */
+  app: Record<string, unknown> | null = null;
   /** 0 or 1: which direction of the conversation sent this packet. */
   dir = 0;
   /** Time relative to the analyzer's time base, ns. */

@@ -134,6 +134,18 @@ export class StreamAssembler implements HalfStreamSink {
     return out;
   }
 
+  /** Every following handler's `packetFields` for the packet just delivered, merged; null for none. */
+  packetFields(frame: number): Record<string, unknown> | null {
+    let out: Record<string, unknown> | null = null;
+    const hs = this.handlers;
+    for (let i = 0; i < hs.length; i++) {
+      if (this.claims[i] === StreamClaim.released) continue;
+      const f = hs[i]!.packetFields?.(frame);
+      if (f) out = out === null ? f : Object.assign(out, f);
+    }
+    return out;
+  }
+
   /** StreamClaim of handler `i` right now (tests). */
   claim(i: number): StreamClaim {
     return this.claims[i] as StreamClaim;

@@ -58,6 +58,14 @@ export interface StreamHandler {
   onClose(dir: StreamDir, how: "fin" | "rst" | "end", tsNs: number): void;
   /** The application layer's evidence, put in `ConnectionEvidence.app[factory.name]`; null for none. */
   result(): unknown;
+  /**
+   * Optional: fields for the `--packets` line of the packet whose bytes were just delivered (the
+   * frames whose header became readable in it), keyed as Wireshark's dissector names them
+   * ("rocketmq.code"); null for none. Asked only when per-packet output is on, once per packet of a
+   * flow still followed, after that packet's bytes. Data held out of order reaches the handler
+   * with the packet that fills the hole, so its fields land on that packet's line.
+   */
+  packetFields?(frame: number): Record<string, unknown> | null;
 }
 
 export interface StreamFactory {

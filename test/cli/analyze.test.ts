@@ -115,11 +115,17 @@ test("bad usage: exit 2", () => {
   }
 });
 
-test("demo (npm start): the bundled capture's verdict", () => {
+test("demo (npm start): the bundled incident's linked verdict", () => {
   const r = runCli(["demo"]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /RECEIVER WINDOW LIMITED/);
-  assert.match(r.stdout, /SO_RCVBUF=1024/);
+  assert.match(r.stdout, /REGISTER_BROKER \(code 103\)/);
+  assert.match(r.stdout, /set serverSocketRcvBufSize=\d+ in the name\s+server's config file/);
+  assert.match(r.stdout, /connected again[\s\S]*next\s+period's\s+attempt/);
   const j = runCli(["demo", "--json"]);
-  assert.equal(JSON.parse(j.stdout).connections[0].verdict.kind, "receiver_window_limited");
+  const c = JSON.parse(j.stdout).connections[0];
+  assert.equal(c.verdict.kind, "receiver_window_limited");
+  assert.equal(c.rocketmq[0].code, 103);
+  assert.equal(c.rocketmq[0].timed_out, true);
+  assert.equal(c.verdict.app.setting.key, "serverSocketRcvBufSize");
 });

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { analyzeCapture } from "../../src/tcp/index.js";
 import { diagnoseAll, type Diagnosed } from "../../src/diagnose/index.js";
 import { captureIperf, createVethPair, netnsSkipReason } from "../support/netns.js";
+import { iperfRetransmittedShare, truthsFor } from "./corpus/kernel-truth.js";
 
 const skip = netnsSkipReason(["ip", "ethtool", "iperf3", "tcpdump"]);
 
@@ -23,12 +24,12 @@ function analyse(file: string, opts = {}): Diagnosed[] {
 }
 
 /** One iperf3 transfer A → B (`iperfArgs`), captured on A's side and diagnosed; and B's address. */
-async function transfer(iperfArgs: string[], opts = {}): Promise<{ list: Diagnosed[]; server: string }> {
+async function transfer(iperfArgs: string[], opts = {}): Promise<{ list: Diagnosed[]; server: string; iperf: unknown }> {
   const dir = mkdtempSync(join(tmpdir(), "tcpwin-verdict-"));
   const pair = createVethPair();
   try {
     const cap = await captureIperf(pair, join(dir, "cap.pcap"), iperfArgs);
-    return { list: analyse(cap.file, opts), server: pair.ipB };
+    return { list: analyse(cap.file, opts), server: pair.ipB, iperf: cap.iperf };
   } finally {
     pair.close();
     rmSync(dir, { recursive: true, force: true });
@@ -61,12 +62,17 @@ test("iperf3 -w 4K through a veth: receiver_window_limited", { skip: skip ?? fal
   assert.ok(d.verdict.model, "model cross-check present");
 });
 
-test("iperf3 with default buffers through a veth: healthy", { skip: skip ?? false }, async () => {
-  const d = dataConnection((await transfer(["-n", "20M"])).list);
+test("iperf3 with default buffers through a veth: healthy, or what the kernel's retransmissions make it", { skip: skip ?? false }, async () => {
+  const t = await transfer(["-n", "20M"]);
+  const d = dataConnection(t.list);
   // tcpdump may drop packets at veth speed; the verdict only needs most of the transfer.
   assert.ok(d.evidence.c2s.bytes >= 10 * 1000 * 1000, `data direction carried ${d.evidence.c2s.bytes} B`);
-  // Nothing limits it but this machine's CPU (and tcpdump's): healthy, not a window kind.
-  assert.equal(d.verdict.kind, "healthy", describe(d));
+  // Nothing limits it but this machine's CPU (and tcpdump's): healthy — unless the veth itself
+  // retransmitted (it did, 1.3 %, on one CI machine), which iperf3's own count tells.
+  const share = iperfRetransmittedShare(t.iperf, 1500);
+  const right = truthsFor("healthy", share);
+  assert.ok(right.includes(d.verdict.kind), `${describe(d)}; right: ${right.join(" or ")} (the sender retransmitted ${share})`);
+  assert.ok(!d.verdict.kind.includes("window"), describe(d));
 });
 
 test("the bundled capture: receiver_window_limited at one MSS, the model agrees", () => {

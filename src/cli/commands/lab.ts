@@ -28,6 +28,8 @@ import {
   type RttCheck,
 } from "../../lab/validate.js";
 import { bandwidthArg, durationArg, intArg, mssArg, sizeArg } from "../options.js";
+import { registerBrokerCommand, registerNamesrv } from "./lab-rocketmq.js";
+import { registerIncident } from "./lab-incident.js";
 import { style } from "../style.js";
 
 const DEFAULT_PORT = 5202;
@@ -94,6 +96,9 @@ export function registerLab(program: Command): void {
   registerSend(lab);
   registerLink(lab);
   registerValidate(lab);
+  registerNamesrv(lab);
+  registerBrokerCommand(lab);
+  registerIncident(lab);
 }
 
 // --- serve ------------------------------------------------------------------------------
@@ -374,6 +379,7 @@ function registerValidate(lab: Command): void {
     .addOption(new Option("--busy-poll <time>", "lab serve --busy-poll: the receiver spins instead of sleeping (best on an otherwise idle machine)").argParser(durationArg).default(0))
     .addOption(new Option("--cpu <n>", "pin the forwarder, lab serve and lab send to this CPU (-1: no pinning; default: the last CPU)").argParser(intArg(-1, 4095)))
     .option("--json", "one JSON document: cells (one object per cell) and rtt_checks")
+    .option("-q, --quiet", "no progress line on stderr (shown only when stderr is a terminal)")
     .addHelpText(
       "after",
       `
@@ -399,6 +405,7 @@ Examples:
         busyPoll: number;
         cpu?: number;
         json?: boolean;
+        quiet?: boolean;
       }) => {
         let cells: GridCell[];
         if (o.quick && !o.rcvbuf && !o.rtt && !o.mss) cells = QUICK_CELLS;
@@ -427,7 +434,7 @@ Examples:
             realtimeApps: o.realtime === true,
             busyPollMs: o.busyPoll * 1000,
             cpu: o.cpu ?? availableParallelism() - 1,
-            onProgress: (l) => process.stderr.isTTY && process.stderr.write(`${l}\r`),
+            onProgress: (l) => !o.quiet && process.stderr.isTTY && process.stderr.write(`\x1b[K${l}\r`),
             onCell: (r) => {
               if (!o.json) process.stdout.write(validateRow(r, o.rttTolerance, st));
             },
