@@ -29,7 +29,7 @@ export interface StreamFailure {
   protocol: string;
   /** Wireshark's tcp.stream (set by the analyzer; -1 until then). */
   stream?: number;
-  call: "accept" | "onData" | "onGap" | "onAck" | "onClose" | "result";
+  call: "accept" | "onData" | "onGap" | "onAck" | "onClose" | "result" | "packetFields";
   dir: StreamDir;
   offset: number;
   message: string;
@@ -140,7 +140,13 @@ export class StreamAssembler implements HalfStreamSink {
     const hs = this.handlers;
     for (let i = 0; i < hs.length; i++) {
       if (this.claims[i] === StreamClaim.released) continue;
-      const f = hs[i]!.packetFields?.(frame);
+      let f: Record<string, unknown> | null | undefined;
+      try {
+        f = hs[i]!.packetFields?.(frame);
+      } catch (e) {
+        this.fail(i, "packetFields", 0, -1, e);
+        continue;
+      }
       if (f) out = out === null ? f : Object.assign(out, f);
     }
     return out;
