@@ -20,5 +20,5 @@ export { ScaleInference } from "./wscale-inference.js";
 export { receiverScale } from "./evidence-builder.js";
 export { SeriesCollector, SERIES_COLUMNS, SERIES_EVENT_CAP, SERIES_EVENT_KINDS, SeriesEvent, type ConnectionSeries, type DirectionSeries, type SeriesCollectorOptions, type SeriesEventKind } from "./series.js";
 export { StreamClaim, UNDECIDED_MAX_BYTES, type StreamDir, type StreamInfo, type StreamHandler, type StreamFactory } from "./stream.js";
-export { StreamAssembler } from "./stream-assembler.js";
+export { StreamAssembler, type StreamFailure } from "./stream-assembler.js";
 export { HalfStream, MAX_HELD_BYTES, MAX_HELD_CHUNKS, type HalfStreamSink } from "./reassembly.js";
