@@ -1,0 +1,77 @@
+/**
+ * @module kernel/sampler
+ * The one sampling loop of live sockets: `tcpwin watch` runs it on an interval, the exporter takes a
+ * sample per scrape. A sample is one sock_diag dump (kernel/sockets, with owners when asked) keyed
+ * by sock cookie, stamped with a monotonic clock; diagnose/live-deltas turns two into deltas.
+ *
+ * comm values are cached by pid (kernel/proc-fd); a long-running sampler forgets them at every
+ * sample, so a reused pid never shows its predecessor's name.
+ */
+import { listTcpSockets, type LiveSocket, type OwnerStats, type SocketQuery } from "./sockets.js";
+import { clearCommCache } from "./proc-fd.js";
+import type { DiagDecodeError } from "./netlink.js";
+
+/** One dump by cookie (the shape diagnose/live-deltas Sample reads). */
+export interface LiveSample {
+  /** Monotonic time of the dump, µs. */
+  tUs: number;
+  sockets: Map<number, LiveSocket>;
+  errors: DiagDecodeError[];
+  owners?: OwnerStats | undefined;
+}
+
+/** Monotonic µs. */
+export const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+export class SocketSampler {
+  samples = 0;
+  constructor(
+    readonly query: SocketQuery,
+    private readonly clock: () => number = monotonicUs,
+  ) {}
+
+  /** One dump now. Throws like listTcpSockets (SockDiagError, ProcessNotReadableError). */
+  take(): LiveSample {
+    if (this.query.owners || this.query.pid !== undefined) clearCommCache();
+    const t = this.clock();
+    const list = listTcpSockets(this.query);
+    const m = new Map<number, LiveSocket>();
+    for (const s of list.sockets) m.set(s.cookie, s);
+    this.samples++;
+    return { tUs: t, sockets: m, errors: list.errors, owners: list.owners };
+  }
+}
+
+export interface SampleLoopOptions {
+  intervalS: number;
+  /** Stop after this long (default: until `signal`). */
+  durationS?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Take a sample at once, then one every `intervalS`, and hand each with its predecessor to
+ * `onSample`, until `durationS` has passed or `signal` aborts. Timers wake on the wall clock; the
+ * samples carry the monotonic time they were taken, which is what deltas divide by.
+ */
+export async function sampleEvery(sampler: SocketSampler, opts: SampleLoopOptions, onSample: (prev: LiveSample, cur: LiveSample) => void | Promise<void>): Promise<void> {
+  const endAt = opts.durationS !== undefined ? Date.now() + opts.durationS * 1000 : Infinity;
+  let prev = sampler.take();
+  while (!opts.signal?.aborted) {
+    const left = endAt - Date.now();
+    if (left <= 0) break;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, Math.min(opts.intervalS * 1000, left));
+      function done(): void {
+        clearTimeout(t);
+        opts.signal?.removeEventListener("abort", done);
+        resolve();
+      }
+      opts.signal?.addEventListener("abort", done);
+    });
+    if (opts.signal?.aborted) break;
+    const cur = sampler.take();
+    await onSample(prev, cur);
+    prev = cur;
+  }
+}
