@@ -44,6 +44,8 @@ export interface SampledSocket {
   rqueue: number;
   pid?: number | undefined;
   comm?: string | undefined;
+  /** The owner has not been looked for yet (kernel/owner-cache): labels by process must wait. */
+  ownerPending?: boolean | undefined;
   skmem?: { rcvbuf: number; sndbuf?: number | undefined; drops?: number | undefined } | undefined;
   info?: SampledCounters | undefined;
 }

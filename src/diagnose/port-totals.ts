@@ -41,6 +41,8 @@ export const CLOSE_LIMITS: readonly CloseLimit[] = ["rwnd", "sndbuf", "none"];
 
 export interface KeyTotals {
   key: PortKey;
+  /** keyId(key), kept so per-socket loops build no strings. */
+  id: string;
   /** Sums of ACCOUNTED_COUNTERS over all connections, in the kernel's units (µs, bytes). */
   sums: Record<AccountedCounter, number>;
   closed: Record<CloseLimit, number>;
@@ -133,20 +135,24 @@ export class PortTotals {
       if (t) return t;
       k = OVERFLOW;
     }
-    t = { key: k, sums: { busy_time: 0, rwnd_limited: 0, sndbuf_limited: 0, bytes_acked: 0, bytes_received: 0 }, closed: { rwnd: 0, sndbuf: 0, none: 0 } };
+    t = { key: k, id: keyId(k), sums: { busy_time: 0, rwnd_limited: 0, sndbuf_limited: 0, bytes_acked: 0, bytes_received: 0 }, closed: { rwnd: 0, sndbuf: 0, none: 0 } };
     this.keys.set(keyId(k), t);
     return t;
   }
 
-  /** Add `info`'s growth since `last` (all of it when never seen) to the key; returns the new last. */
+  /**
+   * Add `info`'s growth since `last` (all of it when never seen) to the key; `last` is updated in
+   * place (no object per connection per sample) and returned.
+   */
   private account(t: KeyTotals, last: Record<AccountedCounter, number | undefined> | undefined, info: SampledCounters | undefined): Record<AccountedCounter, number | undefined> {
-    const now = {} as Record<AccountedCounter, number | undefined>;
+    const now = last ?? ({ busy_time: undefined, rwnd_limited: undefined, sndbuf_limited: undefined, bytes_acked: undefined, bytes_received: undefined } as Record<AccountedCounter, number | undefined>);
+    if (info === undefined) return now;
     for (const c of ACCOUNTED_COUNTERS) {
-      const v = info?.[c];
-      now[c] = v ?? last?.[c];
+      const v = info[c];
       if (v === undefined) continue;
-      const d = last === undefined || last[c] === undefined ? v : counterDelta(last[c], v)!;
-      t.sums[c] += d;
+      const was = last === undefined ? undefined : last[c];
+      t.sums[c] += was === undefined ? v : counterDelta(was, v)!;
+      now[c] = v;
     }
     return now;
   }
@@ -163,11 +169,13 @@ export class PortTotals {
       if (!isConnection(s)) continue;
       let c = this.conns.get(cookie);
       if (!c) {
-        c = { key: this.totalsFor(this.keyOf(s)), last: {} as Conn["last"], goneAtUs: -1 };
-        c.last = this.account(c.key, undefined, s.info);
+        // Its process is not known yet (first seen between two /proc walks): key it next time.
+        if (s.ownerPending) continue;
+        const key = this.totalsFor(this.keyOf(s));
+        c = { key, last: this.account(key, undefined, s.info), goneAtUs: -1 };
         this.conns.set(cookie, c);
       } else {
-        c.last = this.account(c.key, c.last, s.info);
+        this.account(c.key, c.last, s.info);
         c.goneAtUs = -1;
       }
     }
@@ -191,7 +199,7 @@ export class PortTotals {
     if (!isConnection(s)) return;
     const c = this.conns.get(s.cookie);
     if (c) {
-      c.last = this.account(c.key, c.last, s.info);
+      this.account(c.key, c.last, s.info);
       this.closeOf(c, s.info);
       this.conns.delete(s.cookie);
       return;
@@ -215,7 +223,18 @@ export class PortTotals {
     const verdicts = new Map<number, VerdictKind>();
     const top: TopConnection[] = [];
     if (this.prev) {
-      for (const d of connectionDeltas(this.prev, cur)) {
+      // Verdicts only for connections that moved since the last sample (most of a big host's are idle).
+      const prevMoved = new Map<number, SampledSocket>();
+      const curMoved = new Map<number, SampledSocket>();
+      for (const [cookie, s] of cur.sockets) {
+        const p = this.prev.sockets.get(cookie);
+        const i = s.info;
+        const pi = p?.info;
+        if (!p || !i || !pi || (i.busy_time === pi.busy_time && i.bytes_acked === pi.bytes_acked && i.bytes_received === pi.bytes_received)) continue;
+        prevMoved.set(cookie, p);
+        curMoved.set(cookie, s);
+      }
+      for (const d of connectionDeltas({ tUs: this.prev.tUs, sockets: prevMoved }, { tUs: cur.tUs, sockets: curMoved })) {
         if (d.verdict) verdicts.set(d.socket.cookie, d.verdict.kind);
         const c = this.conns.get(d.socket.cookie);
         if (c && (d.rwndShare || d.sndbufShare))
@@ -233,7 +252,7 @@ export class PortTotals {
     for (const [cookie, s] of cur.sockets) {
       const c = this.conns.get(cookie);
       if (!c) continue;
-      const id = keyId(c.key.key);
+      const id = c.key.id;
       let k = g.get(id);
       if (!k) g.set(id, (k = { key: c.key.key, connections: 0, byVerdict: new Map() }));
       k.connections++;

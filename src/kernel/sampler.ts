@@ -9,6 +9,7 @@
  */
 import { listTcpSockets, type LiveSocket, type OwnerStats, type SocketQuery } from "./sockets.js";
 import { clearCommCache } from "./proc-fd.js";
+import { OwnerCache } from "./owner-cache.js";
 import type { DiagDecodeError } from "./netlink.js";
 
 /** One dump by cookie (the shape diagnose/live-deltas Sample reads). */
@@ -25,9 +26,14 @@ export const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n)
 
 export class SocketSampler {
   samples = 0;
+  /**
+   * `ownerCache`: find owners through a kernel/owner-cache (walks /proc only for inodes it does not
+   * know, at most once per its minWalkMs) instead of walking at every sample as `query.owners` does.
+   */
   constructor(
     readonly query: SocketQuery,
     private readonly clock: () => number = monotonicUs,
+    readonly ownerCache?: OwnerCache,
   ) {}
 
   /** One dump now. Throws like listTcpSockets (SockDiagError, ProcessNotReadableError). */
@@ -35,6 +41,10 @@ export class SocketSampler {
     if (this.query.owners || this.query.pid !== undefined) clearCommCache();
     const t = this.clock();
     const list = listTcpSockets(this.query);
+    if (this.ownerCache) {
+      const a = this.ownerCache.attach(list.sockets);
+      list.owners = { processes: a.processes, unreadable: a.unreadable, unreadablePids: [] };
+    }
     const m = new Map<number, LiveSocket>();
     for (const s of list.sockets) m.set(s.cookie, s);
     this.samples++;

@@ -43,6 +43,8 @@ export interface SocketQuery {
 }
 
 export interface LiveSocket extends DiagSocket {
+  /** Set by kernel/owner-cache: the owner has not been looked for yet (first seen between walks). */
+  ownerPending?: boolean;
   pid?: number;
   /** Further processes holding the same socket. */
   pids?: number[];

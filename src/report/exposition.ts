@@ -22,6 +22,8 @@ export interface ExporterState {
   destroyEvents: number;
   destroyOverflows: number;
   scrapes: number;
+  /** Samples taken (dumps): at most one per --min-interval, however many scrapes. */
+  samples: number;
   scrapeErrors: number;
   /** Seconds the last sample (dump + /proc walk + accounting) took. */
   lastSampleSeconds: number;
@@ -143,10 +145,21 @@ export function exporterRegistry(snap: () => TotalsSnapshot, state: () => Export
   single("tcpwin_series_limit", "Most (process, role, port) keys kept; connections of further keys are folded into process=\"_other\".", () => snap().maxKeys);
   single("tcpwin_series_overflow_connections_total", "Connections folded into the overflow key because the key limit was reached.", () => snap().overflowConnections, "counter");
   single("tcpwin_tracked_connections", "Connections the exporter follows (open, or closed and waiting for their destroy notification).", () => snap().tracked);
-  single("tcpwin_destroy_notifications_subscribed", "1 when the kernel's socket-destroy notifications (sock_diag SKNLGRP_INET*_TCP_DESTROY) are received; 0 = refused or off, closed connections are then seen by polling only.", () => (state().destroySubscribed ? 1 : 0));
+  new Gauge({
+    name: "tcpwin_destroy_notifications_subscribed",
+    help: "1 when the kernel's socket-destroy notifications (sock_diag SKNLGRP_INET*_TCP_DESTROY) are received; 0 = refused (refusal: the failing call and errno) or off, and closed connections are then seen by polling only.",
+    labelNames: ["refusal"],
+    registers: [r],
+    collect() {
+      this.reset();
+      const st = state();
+      this.set({ refusal: st.destroyRefusal }, st.destroySubscribed ? 1 : 0);
+    },
+  });
   single("tcpwin_destroy_notifications_total", "Socket-destroy notifications received.", () => state().destroyEvents, "counter");
   single("tcpwin_destroy_notification_overflows_total", "Times the kernel dropped destroy notifications because the exporter's queue was full (ENOBUFS).", () => state().destroyOverflows, "counter");
   single("tcpwin_scrapes_total", "Scrapes served (a scrape within the minimum interval reuses the last sample).", () => state().scrapes, "counter");
+  single("tcpwin_samples_total", "Samples taken (sock_diag dump + /proc walk): at most one per minimum interval, however many scrapes.", () => state().samples, "counter");
   single("tcpwin_scrape_errors_total", "Samples that failed (the last good values are served).", () => state().scrapeErrors, "counter");
   single("tcpwin_sample_duration_seconds", "Time the last sample took: sock_diag dump, /proc walk and accounting.", () => state().lastSampleSeconds);
   single("tcpwin_sockets", "TCP sockets in the last dump (listeners included).", () => state().sockets);

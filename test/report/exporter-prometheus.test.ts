@@ -24,6 +24,8 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ENTRY = join(ROOT, "src/cli/entry.ts");
 const RULES = join(ROOT, "deploy/prometheus/tcpwin-rules.yml");
 const skip = skipUnless("linux", "prometheus", "promtool", "python3");
+// The system's python3 when there is one: a version manager's shim on PATH can cost a second per start.
+const PYTHON = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "pass"], { stdio: "ignore", ...sync(30_000) }).status === 0) ?? "python3";
 
 const DRIVER = `
 import socket, threading, time, sys
@@ -98,7 +100,7 @@ interface Driver {
   send(seconds: number): Promise<void>;
 }
 async function startDriver(): Promise<Driver> {
-  const c = spawn("python3", ["-c", DRIVER], { stdio: ["pipe", "pipe", "inherit"] });
+  const c = spawn(PYTHON, ["-c", DRIVER], { stdio: ["pipe", "pipe", "inherit"] });
   children.push(c);
   const lines = createInterface({ input: c.stdout! });
   const queue: ((l: string) => void)[] = [];
@@ -182,4 +184,70 @@ test("a real Prometheus scrapes tcpwin exporter: counters only grow, a closed wi
   const rules = spawnSync("promtool", ["check", "rules", RULES], { encoding: "utf8", ...sync(30_000) });
   assert.equal(rules.status, 0, rules.stdout + rules.stderr);
   assert.match(rules.stdout, /SUCCESS: \d+ rules found/);
+});
+
+const CHURN = `
+import socket, sys, time, random
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(8)
+c = socket.socket(); c.connect(l.getsockname()); a, _ = l.accept()
+c.send(b"x" * 1000)
+time.sleep(random.random() * 0.05)
+sys.exit(0)
+`;
+
+async function scrape(base: string): Promise<{ status: number; body: string } | { error: string }> {
+  try {
+    const r = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    return { status: r.status, body: await r.text() };
+  } catch (e) {
+    return { error: String((e as Error).cause ?? e) };
+  }
+}
+
+const valueOf = (body: string, name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(body)?.[1]);
+
+test("exporter bad input: a scrape storm, processes exiting and sockets vanishing mid-scrape", { skip, timeout: NET_TEST_TIMEOUT_MS }, async () => {
+  const exporter = await startExporter(["--min-interval", "200ms"]);
+  const first = await scrape(exporter);
+  assert.ok("status" in first && first.status === 200);
+  const samples0 = valueOf((first as { body: string }).body, "tcpwin_samples_total");
+
+  // Storm: 600 requests, 100 at a time, for a bounded time. Refused or reset connections beyond
+  // the server's connection cap are fine; the exporter must answer the rest and stay up.
+  const t0 = Date.now();
+  let ok = 0;
+  for (let round = 0; round < 6; round++) {
+    const rs = await Promise.all(Array.from({ length: 100 }, () => scrape(exporter)));
+    ok += rs.filter((r) => "status" in r && r.status === 200).length;
+  }
+  const stormS = (Date.now() - t0) / 1000;
+  assert.ok(ok >= 100, `only ${ok} of 600 storm scrapes answered`);
+  const after1 = await scrape(exporter);
+  assert.ok("status" in after1 && after1.status === 200, "exporter still serves after the storm");
+  const samples = valueOf((after1 as { body: string }).body, "tcpwin_samples_total") - samples0;
+  // One sample per 200 ms at most (plus the one this scrape may take), not one per request.
+  assert.ok(samples <= stormS / 0.2 + 3, `${samples} samples in ${stormS.toFixed(1)} s of storm`);
+
+  // Churn: processes that open sockets and exit while scrapes run, so sockets and fds vanish
+  // between the dump and the /proc walk.
+  const bodies: string[] = [];
+  const churn = (async () => {
+    for (let i = 0; i < 10; i++) {
+      const batch = Array.from({ length: 4 }, () => new Promise<void>((r) => spawn(PYTHON, ["-c", CHURN], { stdio: "ignore" }).once("exit", () => r())));
+      await Promise.all(batch);
+    }
+  })();
+  let done = false;
+  void churn.then(() => (done = true));
+  while (!done) {
+    const r = await scrape(exporter);
+    assert.ok("status" in r && r.status === 200, JSON.stringify(r).slice(0, 300));
+    bodies.push(r.body);
+    await sleep(100);
+  }
+  assert.ok(bodies.length >= 3, `${bodies.length} scrapes during the churn`);
+  const last = bodies.at(-1)!;
+  assert.equal(valueOf(last, "tcpwin_scrape_errors_total"), 0);
+  const check = spawnSync("promtool", ["check", "metrics"], { input: last, encoding: "utf8", ...sync(30_000) });
+  assert.equal(check.status, 0, check.stdout + check.stderr);
 });

@@ -12,6 +12,7 @@
  */
 import { openSockDestroy, type SockDestroyListener } from "../../kernel/sock-destroy.js";
 import { SocketSampler, monotonicUs, type LiveSample } from "../../kernel/sampler.js";
+import { OwnerCache } from "../../kernel/owner-cache.js";
 import { errnoName } from "../../kernel/libc.js";
 import { PortTotals, type PortTotalsOptions } from "../../diagnose/port-totals.js";
 import { exporterRegistry, type ExporterState } from "../../report/exposition.js";
@@ -30,7 +31,7 @@ const STATES = 0xfff & ~1 & ~(1 << 6);
 export class ExporterService {
   readonly totals: PortTotals;
   readonly registry: Registry;
-  private readonly sampler = new SocketSampler({ owners: true, states: STATES });
+  private readonly sampler = new SocketSampler({ states: STATES }, undefined, new OwnerCache());
   private listener: SockDestroyListener | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
   private readonly minIntervalMs: number;
@@ -42,6 +43,7 @@ export class ExporterService {
     destroyEvents: 0,
     destroyOverflows: 0,
     scrapes: 0,
+    samples: 0,
     scrapeErrors: 0,
     lastSampleSeconds: 0,
     sockets: 0,
@@ -81,6 +83,7 @@ export class ExporterService {
     try {
       this.drain(); // closes first: a cookie then never waits for a notification already queued
       const s = this.sampler.take();
+      this.state.samples++;
       this.totals.observe(s, this.state.destroySubscribed);
       this.state.sockets = s.sockets.size;
       this.state.unreadableProcesses = s.owners?.unreadable ?? 0;
