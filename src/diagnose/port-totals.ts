@@ -108,6 +108,8 @@ export class PortTotals {
   /** Listening port → the listener's process (any address, any family). */
   private listeners = new Map<number, string | undefined>();
   private prev: Sample | undefined;
+  /** Cookies closed without their notification (grace over, or polling), and when: a late one is ignored. */
+  private readonly closedUnnotified = new Map<number, number>();
   private gauges: KeyGauges[] = [];
   private top: TopConnection[] = [];
   overflowConnections = 0;
@@ -188,8 +190,11 @@ export class PortTotals {
       else if (sample.tUs - c.goneAtUs > this.graceUs) {
         this.closeOf(c, undefined);
         this.conns.delete(cookie);
+        this.closedUnnotified.set(cookie, sample.tUs);
       }
     }
+    // Remembered for 10 graces (a notification later than that is lost to a starved exporter anyway).
+    for (const [cookie, at] of this.closedUnnotified) if (sample.tUs - at > 10 * this.graceUs) this.closedUnnotified.delete(cookie);
     this.summarise(sample);
     this.prev = sample;
   }
@@ -197,6 +202,7 @@ export class PortTotals {
   /** A destroy notification: the socket's final counters (its dump entry, inode 0). */
   destroyed(s: SampledSocket): void {
     if (!isConnection(s)) return;
+    if (this.closedUnnotified.delete(s.cookie)) return; // already closed with its last sampled values
     const c = this.conns.get(s.cookie);
     if (c) {
       this.account(c.key, c.last, s.info);
