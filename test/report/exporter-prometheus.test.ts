@@ -12,7 +12,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,7 @@ import { NET_TEST_TIMEOUT_MS, skipUnless, sync } from "../support/tools.js";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ENTRY = join(ROOT, "src/cli/entry.ts");
 const RULES = join(ROOT, "deploy/prometheus/tcpwin-rules.yml");
+const DASHBOARD = join(ROOT, "deploy/grafana/tcpwin-dashboard.json");
 const skip = skipUnless("linux", "prometheus", "promtool", "python3");
 // The system's python3 when there is one: a version manager's shim on PATH can cost a second per start.
 const PYTHON = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "pass"], { stdio: "ignore", ...sync(30_000) }).status === 0) ?? "python3";
@@ -184,6 +185,13 @@ test("a real Prometheus scrapes tcpwin exporter: counters only grow, a closed wi
   const rules = spawnSync("promtool", ["check", "rules", RULES], { encoding: "utf8", ...sync(30_000) });
   assert.equal(rules.status, 0, rules.stdout + rules.stderr);
   assert.match(rules.stdout, /SUCCESS: \d+ rules found/);
+  // Every metric deploy/ names is one the exporter serves (a rename would leave the alerts blind).
+  const served = new Set([...body.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+  const dashboard = readFileSync(DASHBOARD, "utf8");
+  JSON.parse(dashboard);
+  for (const text of [readFileSync(RULES, "utf8"), dashboard]) {
+    for (const [name] of text.matchAll(/\btcpwin_[a-z_]+/g)) assert.ok(served.has(name), `deploy/ uses ${name}, which the exporter does not serve`);
+  }
 });
 
 const CHURN = `
