@@ -97,3 +97,11 @@ test("gauges: smallest rb / tb / peer window, connections by verdict; top connec
   assert.equal(top[0]!.local, "10.0.0.1:41000");
   assert.ok(top[0]!.rwndShare > 0.8);
 });
+
+test("a listener never sampled: the ephemeral end is the client's", () => {
+  const t = new PortTotals();
+  t.destroyed(conn(1, 9876, 41000, 10, 0, { state: 7 })); // the server's end, peer port ephemeral
+  t.destroyed(conn(2, 41000, 9876, 10, 5, { state: 7 })); // the client's end
+  const keys = t.snapshot().totals.map((k) => `${k.key.role}:${k.key.port}`).sort();
+  assert.deepEqual(keys, ["client:9876", "server:9876"]);
+});

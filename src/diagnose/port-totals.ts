@@ -84,6 +84,8 @@ export interface PortTotalsOptions {
   topN?: number;
   /** How long a vanished cookie waits for its destroy notification (µs). */
   graceUs?: number;
+  /** The host's ephemeral port range (net.ipv4.ip_local_port_range): tells a client's end apart when no listener says. */
+  ephemeralPorts?: readonly [number, number];
 }
 
 interface Conn {
@@ -105,8 +107,9 @@ export class PortTotals {
   readonly graceUs: number;
   private readonly keys = new Map<string, KeyTotals>();
   private readonly conns = new Map<number, Conn>();
-  /** Listening port → the listener's process (any address, any family). */
-  private listeners = new Map<number, string | undefined>();
+  /** Listening port → the listener's process (any address, any family), as of any sample so far. */
+  private readonly listeners = new Map<number, string | undefined>();
+  private readonly ephemeral: readonly [number, number];
   private prev: Sample | undefined;
   /** Cookies closed without their notification (grace over, or polling), and when: a late one is ignored. */
   private readonly closedUnnotified = new Map<number, number>();
@@ -118,12 +121,22 @@ export class PortTotals {
     this.maxKeys = opts.maxKeys ?? 500;
     this.topN = opts.topN ?? 10;
     this.graceUs = opts.graceUs ?? 5_000_000;
+    this.ephemeral = opts.ephemeralPorts ?? [32768, 60999];
   }
 
-  /** The key a socket belongs to, from the listeners of the latest sample. */
+  /**
+   * The key a socket belongs to: server when its local port is (or was) a listener's, client when
+   * the peer's is; failing both (a listener born and gone between samples, seen only through its
+   * connections' destroy notifications), the end in the ephemeral range is the client's.
+   */
   keyOf(s: SampledSocket): PortKey {
-    if (this.listeners.has(s.sport)) return { process: s.comm ?? this.listeners.get(s.sport) ?? "unknown", role: "server", port: s.sport };
+    const server = this.listeners.has(s.sport) ? true : this.listeners.has(s.dport) ? false : this.isEphemeral(s.dport) && !this.isEphemeral(s.sport);
+    if (server) return { process: s.comm ?? this.listeners.get(s.sport) ?? "unknown", role: "server", port: s.sport };
     return { process: s.comm ?? "unknown", role: "client", port: s.dport };
+  }
+
+  private isEphemeral(port: number): boolean {
+    return port >= this.ephemeral[0] && port <= this.ephemeral[1];
   }
 
   private totalsFor(k: PortKey): KeyTotals {
@@ -164,9 +177,8 @@ export class PortTotals {
    * cookie waits for its own); false = polling, a vanished cookie is done.
    */
   observe(sample: Sample, notified: boolean): void {
-    const listeners = new Map<number, string | undefined>();
-    for (const s of sample.sockets.values()) if (s.state === TCP_LISTEN && !listeners.has(s.sport)) listeners.set(s.sport, s.comm);
-    this.listeners = listeners;
+    // Listeners are remembered (a port set: at most 65 536), the latest owner winning.
+    for (const s of sample.sockets.values()) if (s.state === TCP_LISTEN && (s.comm !== undefined || !this.listeners.has(s.sport))) this.listeners.set(s.sport, s.comm);
     for (const [cookie, s] of sample.sockets) {
       if (!isConnection(s)) continue;
       let c = this.conns.get(cookie);

@@ -8,6 +8,7 @@
  * sample, so a reused pid never shows its predecessor's name.
  */
 import { listTcpSockets, type LiveSocket, type OwnerStats, type SocketQuery } from "./sockets.js";
+import { readFileSync } from "node:fs";
 import { clearCommCache } from "./proc-fd.js";
 import { OwnerCache } from "./owner-cache.js";
 import type { DiagDecodeError } from "./netlink.js";
@@ -84,4 +85,15 @@ export async function sampleEvery(sampler: SocketSampler, opts: SampleLoopOption
     await onSample(prev, cur);
     prev = cur;
   }
+}
+
+/** net.ipv4.ip_local_port_range (the ports connect() picks from); Linux's default when unreadable. */
+export function ephemeralPortRange(procRoot = "/proc"): [number, number] {
+  try {
+    const [lo, hi] = readFileSync(`${procRoot}/sys/net/ipv4/ip_local_port_range`, "utf8").trim().split(/\s+/).map(Number);
+    if (lo! > 0 && hi! >= lo!) return [lo!, hi!];
+  } catch {
+    /* not Linux, or no /proc */
+  }
+  return [32768, 60999];
 }

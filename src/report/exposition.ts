@@ -6,7 +6,7 @@
  *
  * Names follow Prometheus' naming guide: `tcpwin_` prefix, base units, `_total` on counters. The
  * per-connection counters are derived from the tcp_info table (uapi/tcp-info-fields): a field in
- * µs becomes `…_seconds_total` (× 1e-6), one in bytes `…_bytes_total`, with the field's own doc as
+ * µs becomes `…_seconds_total` (÷ 1e6), one in bytes `…_bytes_total`, with the field's own doc as
  * help — so a metric means exactly what the kernel's field means.
  */
 import { Counter, Gauge, Registry } from "prom-client";
@@ -42,10 +42,11 @@ const METRIC_BASE: Record<AccountedCounter, string> = {
 };
 
 /** A tcp_info unit as a Prometheus base-unit suffix and scale. */
-function unitOf(u: TcpInfoUnit): { suffix: string; scale: number } {
-  if (u === "us") return { suffix: "_seconds", scale: 1e-6 };
-  if (u === "ms") return { suffix: "_seconds", scale: 1e-3 };
-  if (u === "bytes") return { suffix: "_bytes", scale: 1 };
+/** (A divisor, not a factor: 9092000 / 1e6 prints 9.092, 9092000 * 1e-6 prints 9.091999999999999.) */
+function unitOf(u: TcpInfoUnit): { suffix: string; divisor: number } {
+  if (u === "us") return { suffix: "_seconds", divisor: 1e6 };
+  if (u === "ms") return { suffix: "_seconds", divisor: 1e3 };
+  if (u === "bytes") return { suffix: "_bytes", divisor: 1 };
   throw new Error(`no Prometheus unit for tcp_info unit ${u}`);
 }
 
@@ -53,7 +54,7 @@ function unitOf(u: TcpInfoUnit): { suffix: string; scale: number } {
 export const TCP_INFO_COUNTERS = ACCOUNTED_COUNTERS.map((field) => {
   const f = tcpInfoField(field);
   const u = unitOf(f.unit);
-  return { field, name: `tcpwin_${METRIC_BASE[field]}${u.suffix}_total`, scale: u.scale, help: `Sum over the port's connections (open and closed) of tcp_info ${f.name}: ${f.doc}.` };
+  return { field, name: `tcpwin_${METRIC_BASE[field]}${u.suffix}_total`, divisor: u.divisor, help: `Sum over the port's connections (open and closed) of tcp_info ${f.name}: ${f.doc}.` };
 });
 
 const KEY_LABELS = ["process", "role", "port"] as const;
@@ -70,7 +71,7 @@ export function exporterRegistry(snap: () => TotalsSnapshot, state: () => Export
       registers: [r],
       collect() {
         this.reset();
-        for (const t of snap().totals) this.inc(labelsOf(t.key), t.sums[c.field] * c.scale);
+        for (const t of snap().totals) this.inc(labelsOf(t.key), t.sums[c.field] / c.divisor);
       },
     });
   }

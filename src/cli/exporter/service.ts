@@ -11,7 +11,7 @@
  * walk, or a socket that closes between the dump and the walk, only loses its owner (kernel/proc-fd).
  */
 import { openSockDestroy, type SockDestroyListener } from "../../kernel/sock-destroy.js";
-import { SocketSampler, monotonicUs, type LiveSample } from "../../kernel/sampler.js";
+import { SocketSampler, ephemeralPortRange, monotonicUs, type LiveSample } from "../../kernel/sampler.js";
 import { OwnerCache } from "../../kernel/owner-cache.js";
 import { errnoName } from "../../kernel/libc.js";
 import { PortTotals, type PortTotalsOptions } from "../../diagnose/port-totals.js";
@@ -51,7 +51,7 @@ export class ExporterService {
   };
 
   constructor(opts: ExporterOptions = {}) {
-    this.totals = new PortTotals(opts);
+    this.totals = new PortTotals({ ephemeralPorts: ephemeralPortRange(), ...opts });
     this.minIntervalMs = opts.minIntervalMs ?? 500;
     if (opts.destroyEvents !== false) {
       const o = openSockDestroy();
