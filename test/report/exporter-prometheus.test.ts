@@ -259,3 +259,22 @@ test("exporter bad input: a scrape storm, processes exiting and sockets vanishin
   const check = spawnSync("promtool", ["check", "metrics"], { input: last, encoding: "utf8", ...sync(30_000) });
   assert.equal(check.status, 0, check.stdout + check.stderr);
 });
+
+test("--no-destroy-events: the exporter says it polls, and still counts a connection it sampled open", { skip: skipUnless("linux", "python3"), timeout: NET_TEST_TIMEOUT_MS }, async () => {
+  const exporter = await startExporter(["--no-destroy-events", "--min-interval", "0s"]);
+  const driver = await startDriver();
+  const sending = driver.send(2.5);
+  // Sample it open twice (the first sight may only find its owner), then after it closed.
+  await sleep(700);
+  await scrape(exporter);
+  await sleep(700);
+  await scrape(exporter);
+  await sending;
+  await sleep(300);
+  const r = await scrape(exporter);
+  assert.ok("status" in r && r.status === 200);
+  assert.match(r.body, /^tcpwin_destroy_notifications_subscribed\{refusal="off"\} 0$/m);
+  const closed = new RegExp(`^tcpwin_closed_connections_total\\{process="[^"]+",role="client",port="${driver.port}",limit="rwnd"\\} (\\d+)$`, "m").exec(r.body);
+  assert.ok(closed && Number(closed[1]) >= 1, `closed rwnd-limited connection not counted:\n${r.body.split("\n").filter((l) => l.includes(String(driver.port))).join("\n")}`);
+  assert.ok(valueOf(r.body, "tcpwin_destroy_notifications_total") === 0);
+});
