@@ -7,6 +7,7 @@
  */
 import { Command, Option } from "commander";
 import { SocketSampler, sampleEvery } from "../../kernel/sampler.js";
+import { OwnerCache } from "../../kernel/owner-cache.js";
 import { watchRows, renderWatchTable } from "../../report/watch.js";
 import { durationArg, sizeArg } from "../options.js";
 import { style } from "../style.js";
@@ -67,7 +68,9 @@ export async function runWatch(opts: WatchOpts): Promise<void> {
   if (q.states === undefined) q.states = CONNECTED;
   const json = opts.json === true || process.stdout.isTTY !== true;
   const st = style();
-  const sampler = new SocketSampler(q);
+  // -p: owners through the inode cache, so /proc is walked only when a socket it has not placed
+  // appears (a connection keeps its process), not at every interval.
+  const sampler = q.owners && q.pid === undefined ? new SocketSampler({ ...q, owners: false }, undefined, new OwnerCache(q.procRoot ?? "/proc", 0)) : new SocketSampler(q);
   const ac = new AbortController();
   const onSig = () => ac.abort();
   process.once("SIGINT", onSig);
