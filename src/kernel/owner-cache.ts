@@ -12,7 +12,14 @@
  * A process that exits or a socket that closes during a walk only loses its owner (kernel/proc-fd).
  */
 import { clearCommCache, commOf, mapSocketInodes } from "./proc-fd.js";
-import type { LiveSocket } from "./sockets.js";
+/** What the cache reads and sets on a socket (kernel/sockets LiveSocket, kernel/slim-sample SlimSocket). */
+export interface OwnedSocket {
+  inode: number;
+  pid?: number;
+  pids?: number[];
+  comm?: string;
+  ownerPending?: boolean;
+}
 
 interface Owner {
   pid: number;
@@ -42,7 +49,7 @@ export class OwnerCache {
   ) {}
 
   /** Set pid/pids/comm (or ownerPending) on each socket; walks /proc when needed and allowed. */
-  attach(sockets: LiveSocket[], nowMs = Date.now()): OwnerAttach {
+  attach(sockets: OwnedSocket[], nowMs = Date.now()): OwnerAttach {
     let unknown = false;
     for (const s of sockets) {
       if (s.inode !== 0 && !this.owners.has(s.inode)) {

@@ -11,6 +11,7 @@ import { listTcpSockets, type LiveSocket, type OwnerStats, type SocketQuery } fr
 import { readFileSync } from "node:fs";
 import { clearCommCache } from "./proc-fd.js";
 import { OwnerCache } from "./owner-cache.js";
+import { dumpSlimSockets, type SlimSocket } from "./slim-sample.js";
 import type { DiagDecodeError } from "./netlink.js";
 
 /** One dump by cookie (the shape diagnose/live-deltas Sample reads). */
@@ -51,6 +52,36 @@ export class SocketSampler {
     this.samples++;
     return { tUs: t, sockets: m, errors: list.errors, owners: list.owners };
   }
+
+  /**
+   * The exporter's form: kernel/slim-sample sockets (the fields accounting reads, no full tcp_info
+   * object), owners from the cache. Only the query's states, port and families apply.
+   */
+  takeSlim(): SlimSample {
+    const t = this.clock();
+    const q = this.query;
+    const filter: Parameters<typeof dumpSlimSockets>[0] = {};
+    if (q.states !== undefined) filter.states = q.states;
+    if (q.port !== undefined) filter.port = q.port;
+    if (q.families) filter.families = q.families;
+    const d = dumpSlimSockets(filter);
+    let owners: OwnerStats | undefined;
+    if (this.ownerCache) {
+      const a = this.ownerCache.attach(d.sockets);
+      owners = { processes: a.processes, unreadable: a.unreadable, unreadablePids: [] };
+    }
+    const m = new Map<number, SlimSocket>();
+    for (const s of d.sockets) m.set(s.cookie, s);
+    this.samples++;
+    return { tUs: t, sockets: m, errors: d.errors, owners };
+  }
+}
+
+export interface SlimSample {
+  tUs: number;
+  sockets: Map<number, SlimSocket>;
+  errors: DiagDecodeError[];
+  owners?: OwnerStats | undefined;
 }
 
 export interface SampleLoopOptions {

@@ -11,7 +11,7 @@
  * walk, or a socket that closes between the dump and the walk, only loses its owner (kernel/proc-fd).
  */
 import { openSockDestroy, type SockDestroyListener } from "../../kernel/sock-destroy.js";
-import { SocketSampler, ephemeralPortRange, monotonicUs, type LiveSample } from "../../kernel/sampler.js";
+import { SocketSampler, ephemeralPortRange, monotonicUs, type SlimSample } from "../../kernel/sampler.js";
 import { OwnerCache } from "../../kernel/owner-cache.js";
 import { errnoName } from "../../kernel/libc.js";
 import { PortTotals, type PortTotalsOptions } from "../../diagnose/port-totals.js";
@@ -78,11 +78,11 @@ export class ExporterService {
     this.state.destroyOverflows += r.overflows;
   }
 
-  private sample(): LiveSample | undefined {
+  private sample(): SlimSample | undefined {
     const t0 = monotonicUs();
     try {
       this.drain(); // closes first: a cookie then never waits for a notification already queued
-      const s = this.sampler.take();
+      const s = this.sampler.takeSlim();
       this.state.samples++;
       this.totals.observe(s, this.state.destroySubscribed);
       this.state.sockets = s.sockets.size;
