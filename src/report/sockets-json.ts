@@ -7,6 +7,10 @@
  * Contract: for every socket the bytes equal `socketJsonText()` (report/sockets) of the decoded
  * object — the same keys in the same order, a tcp_info field absent when the kernel did not
  * send it. test/kernel/sockets-json.test.ts checks that on the recorded replies.
+ *
+ * The tcp_info and tail parts of each object are straight-line code generated from the one
+ * tcp_info table (sockets-json-tcp-info.gen.ts, scripts/gen-tcp-info.ts); owners come from the
+ * OwnerLookup the caller passes (kernel/proc-fd), so nothing here reads /proc.
  */
 import type { DiagMsgView } from "../kernel/netlink.js";
 import type { OwnerLookup } from "../kernel/proc-fd.js";
