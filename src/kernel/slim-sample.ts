@@ -70,21 +70,24 @@ function slimInfo(v: DiagMsgView): SlimInfo | undefined {
   return out as SlimInfo;
 }
 
+/** The slim socket of the message `v` is bound to (pure: recorded replies test it). */
+export function slimSocketOf(v: DiagMsgView): SlimSocket {
+  const s: SlimSocket = { cookie: v.cookie, family: v.family, state: v.state, src: v.src, dst: v.dst, sport: v.sport, dport: v.dport, rqueue: v.rqueue, inode: v.inode, uid: v.uid };
+  const nSk = v.skmemLen >>> 2;
+  if (nSk > 1) {
+    const sk: { rcvbuf: number; sndbuf?: number; drops?: number } = { rcvbuf: v.dv.getUint32(v.skmemAt + 4, true) };
+    if (nSk > 3) sk.sndbuf = v.dv.getUint32(v.skmemAt + 12, true);
+    if (nSk > 8) sk.drops = v.dv.getUint32(v.skmemAt + 32, true);
+    s.skmem = sk;
+  }
+  const i = slimInfo(v);
+  if (i) s.info = i;
+  return s;
+}
+
 /** One dump of slim sockets (deduplicated by cookie, errors as the full dump reports them). */
 export function dumpSlimSockets(filter: DumpFilter): { sockets: SlimSocket[]; errors: DiagDecodeError[] } {
   const sockets: SlimSocket[] = [];
-  const r = streamTcpSockets(filter, (v) => {
-    const s: SlimSocket = { cookie: v.cookie, family: v.family, state: v.state, src: v.src, dst: v.dst, sport: v.sport, dport: v.dport, rqueue: v.rqueue, inode: v.inode, uid: v.uid };
-    const nSk = v.skmemLen >>> 2;
-    if (nSk > 1) {
-      const sk: { rcvbuf: number; sndbuf?: number; drops?: number } = { rcvbuf: v.dv.getUint32(v.skmemAt + 4, true) };
-      if (nSk > 3) sk.sndbuf = v.dv.getUint32(v.skmemAt + 12, true);
-      if (nSk > 8) sk.drops = v.dv.getUint32(v.skmemAt + 32, true);
-      s.skmem = sk;
-    }
-    const i = slimInfo(v);
-    if (i) s.info = i;
-    sockets.push(s);
-  });
+  const r = streamTcpSockets(filter, (v) => sockets.push(slimSocketOf(v)));
   return { sockets, errors: r.errors };
 }
