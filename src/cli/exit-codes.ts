@@ -32,6 +32,10 @@ const BY_COMMAND: Record<string, CommandExits> = {
   model: { failure: "the model could not be computed (its message says why)" },
   sockets: { failure: "the kernel could not be asked (sock_diag, /proc, pidfd_getfd: the message names the call)" },
   watch: { failure: "the kernel could not be asked (sock_diag, /proc: the message names the call)" },
+  exporter: {
+    ok: "served until --duration ended or SIGINT/SIGTERM",
+    failure: "the HTTP server could not start (the message says why); an address in use is bad usage (2)",
+  },
   trace: {
     ok: "with --pid: traced until the duration ended or the process exited",
     failure: "strace could not run or attach",

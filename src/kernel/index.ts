@@ -11,3 +11,7 @@ export * from "./tcp-info.js";
 export * from "./sockopt.js";
 export * from "./pidfd.js";
 export * from "./trace.js";
+export * from "./sampler.js";
+export * from "./sock-destroy.js";
+export * from "./owner-cache.js";
+export * from "./socket-options.js";

@@ -46,23 +46,9 @@ export const INET_DIAG = {
 export const DEFAULT_EXT =
   (1 << (INET_DIAG.MEMINFO - 1)) | (1 << (INET_DIAG.INFO - 1)) | (1 << (INET_DIAG.CONG - 1)) | (1 << (INET_DIAG.SKMEMINFO - 1)) | (1 << (INET_DIAG.SHUTDOWN - 1));
 
-/** TCP states by number (include/net/tcp_states.h), named as ss prints them. */
-export const TCP_STATE_NAMES = [
-  "UNKNOWN",
-  "ESTAB",
-  "SYN-SENT",
-  "SYN-RECV",
-  "FIN-WAIT-1",
-  "FIN-WAIT-2",
-  "TIME-WAIT",
-  "UNCONN",
-  "CLOSE-WAIT",
-  "LAST-ACK",
-  "LISTEN",
-  "CLOSING",
-  "NEW-SYN-RECV",
-] as const;
-export type TcpStateName = (typeof TCP_STATE_NAMES)[number];
+/** TCP states by number, named as ss prints them: uapi/tcp-states (re-exported for older callers). */
+export { TCP_STATE_NAMES, type TcpStateName } from "../uapi/tcp-states.js";
+import { TCP_STATE_NAMES, type TcpStateName, formatEndpoint as endpointText } from "../uapi/tcp-states.js";
 
 /** Every state but NEW_SYN_RECV (12), which ss hides unless asked: the idiag_states mask of ss -a. */
 export const ALL_STATES_MASK = 0xfff & ~1;
@@ -190,10 +176,8 @@ export function formatIPv6(dv: DataView, off: number): string {
   return ipv6Text(dv, off);
 }
 
-/** "addr:port" as ss prints it: IPv6 in brackets. */
-export function formatEndpoint(family: number, addr: string, port: number): string {
-  return family === AF_INET6 ? `[${addr}]:${port}` : `${addr}:${port}`;
-}
+/** "addr:port" as ss prints it: IPv6 in brackets (uapi/tcp-states, the one formatter). */
+export const formatEndpoint = endpointText;
 
 /**
  * Decode the netlink messages in `buf[0, len)` (one recv()), calling `onSocket` for each socket

@@ -143,3 +143,23 @@ export function socketFdsOf(pid: number, procRoot = "/proc"): Map<number, number
   }
   return out;
 }
+
+/** Who holds a socket, asked by renderers that must not read /proc themselves (report/sockets-json). */
+export interface OwnerLookup {
+  /** Processes whose fd table could not be read: a socket without owner may be theirs. */
+  readonly unreadable: number;
+  pidOf(inode: number): number | undefined;
+  /** Further processes holding the same socket, when any. */
+  morePids(inode: number): readonly number[] | undefined;
+  commOf(pid: number): string | undefined;
+}
+
+/** An OwnerLookup over a walk's result; `comm` read (and cached) on first ask. */
+export function ownerLookup(map: InodeOwners, procRoot = "/proc"): OwnerLookup {
+  return {
+    unreadable: map.unreadable,
+    pidOf: (inode) => map.owner.get(inode),
+    morePids: (inode) => map.shared.get(inode),
+    commOf: (pid) => commOf(pid, procRoot),
+  };
+}

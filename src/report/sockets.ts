@@ -5,9 +5,11 @@
  * table. A tcp_info field the kernel did not send is omitted from JSON and shown as "-", never 0.
  */
 import type { LiveSocket, OwnerStats } from "../kernel/sockets.js";
-import { formatEndpoint, TCP_STATE_NAMES } from "../kernel/netlink.js";
-import { TCPI_OPT, type TcpInfo } from "../kernel/tcp-info.js";
-import { liveSocketFlags, type LiveFlag, type LiveSocketFacts, type MachineLimits, type PeerHere } from "../diagnose/live-flags.js";
+import type { TcpInfo } from "../kernel/tcp-info.js";
+import { formatEndpoint, stateName } from "../uapi/tcp-states.js";
+import { TCPI_OPT, TCP_INFO_MAX_LEN } from "../uapi/tcp-info-fields.js";
+import { tcpInfoJsonText } from "./sockets-json-tcp-info.gen.js";
+import { liveSocketFlags, type LiveFlag, type LiveSocketFacts, type MachineLimits } from "../diagnose/live-flags.js";
 
 /** The colour functions a renderer needs (cli/style provides them; report does not import cli). */
 export interface Paint {
@@ -34,9 +36,7 @@ export interface SocketJson {
   [k: string]: unknown;
 }
 
-export function stateName(n: number): string {
-  return TCP_STATE_NAMES[n] ?? `STATE-${n}`;
-}
+export { stateName };
 
 /** The facts policy needs, from a live socket. */
 export function socketFacts(s: LiveSocket): LiveSocketFacts {
@@ -60,30 +60,8 @@ export function socketFacts(s: LiveSocket): LiveSocketFacts {
   };
 }
 
-/**
- * The other end of each connection whose peer is a socket of this host too (loopback, or two
- * namespaces' worth seen from one), by cookie: a zero window can then name the socket that is not
- * being read.
- */
-export function peersHere(sockets: readonly LiveSocket[]): Map<number, LiveSocket> {
-  const byLocal = new Map<string, LiveSocket>();
-  for (const s of sockets) if (s.state !== 10) byLocal.set(`${s.family} ${s.src} ${s.sport} ${s.dst} ${s.dport}`, s);
-  const out = new Map<number, LiveSocket>();
-  for (const s of sockets) {
-    const p = byLocal.get(`${s.family} ${s.dst} ${s.dport} ${s.src} ${s.sport}`);
-    if (p !== undefined && p !== s) out.set(s.cookie, p);
-  }
-  return out;
-}
-
-export function peerHereFacts(p: LiveSocket): PeerHere {
-  return {
-    rqueue: p.rqueue,
-    rb: p.skmem?.rcvbuf,
-    drops: p.skmem?.drops,
-    process: p.pid !== undefined ? `${p.pid}/${p.comm ?? "?"}` : undefined,
-  };
-}
+export { peersHere, peerHereFacts } from "../diagnose/live-deltas.js";
+import { peersHere, peerHereFacts } from "../diagnose/live-deltas.js";
 
 /**
  * One socket as JSON. `ownersKnown`: owners were looked up, so a missing pid means either "no
@@ -133,11 +111,11 @@ function copyTcpInfo(i: TcpInfo, o: SocketJson): void {
 /**
  * The same text as `JSON.stringify(socketJson(s, flags, owners))`, built by concatenation: at
  * 100 k sockets generic stringify of ~90-key objects is most of the run time. A 6.18-sized
- * tcp_info (all fields present) takes the template; anything else goes the generic way.
+ * tcp_info (all fields present) takes the generated template (tcpInfoJsonText); anything else goes the generic way.
  */
 export function socketJsonText(s: LiveSocket, flags: LiveFlag[] | undefined, owners: OwnerStats | undefined): string {
   const i = s.info;
-  if (i === undefined || i.length < 280) return JSON.stringify(socketJson(s, flags, owners));
+  if (i === undefined || i.length < TCP_INFO_MAX_LEN) return JSON.stringify(socketJson(s, flags, owners));
   let head = `{"state":"${stateName(s.state)}","local":"${formatEndpoint(s.family, s.src, s.sport)}","peer":"${formatEndpoint(s.family, s.dst, s.dport)}","inode":${s.inode},"uid":${s.uid}`;
   if (s.pid !== undefined) {
     head += `,"pid":${s.pid}`;
@@ -155,7 +133,7 @@ export function socketJsonText(s: LiveSocket, flags: LiveFlag[] | undefined, own
   tail += `,"rqueue":${s.rqueue},"wqueue":${s.wqueue},"timer":${s.timer},"retrans_timer_count":${s.retrans},"cookie":${s.cookie}`;
   if (m) tail += `,"skmem":${JSON.stringify(m)}`;
   if (flags && flags.length) tail += `,"flags":${JSON.stringify(flags)}`;
-  return head + `,"ca_state":${i.ca_state},"retransmits":${i.retransmits},"probes":${i.probes},"backoff":${i.backoff},"options":${i.options},"snd_wscale":${i.snd_wscale},"rcv_wscale":${i.rcv_wscale},"delivery_rate_app_limited":${i.delivery_rate_app_limited},"fastopen_client_fail":${i.fastopen_client_fail},"rto":${i.rto},"ato":${i.ato},"snd_mss":${i.snd_mss},"rcv_mss":${i.rcv_mss},"unacked":${i.unacked},"sacked":${i.sacked},"lost":${i.lost},"retrans":${i.retrans},"fackets":${i.fackets},"last_data_sent":${i.last_data_sent},"last_ack_sent":${i.last_ack_sent},"last_data_recv":${i.last_data_recv},"last_ack_recv":${i.last_ack_recv},"pmtu":${i.pmtu},"rcv_ssthresh":${i.rcv_ssthresh},"rtt":${i.rtt},"rttvar":${i.rttvar},"snd_ssthresh":${i.snd_ssthresh},"snd_cwnd":${i.snd_cwnd},"advmss":${i.advmss},"reordering":${i.reordering},"rcv_rtt":${i.rcv_rtt},"rcv_space":${i.rcv_space},"total_retrans":${i.total_retrans},"pacing_rate":${i.pacing_rate},"max_pacing_rate":${i.max_pacing_rate},"bytes_acked":${i.bytes_acked},"bytes_received":${i.bytes_received},"segs_out":${i.segs_out},"segs_in":${i.segs_in},"notsent_bytes":${i.notsent_bytes},"min_rtt":${i.min_rtt},"data_segs_in":${i.data_segs_in},"data_segs_out":${i.data_segs_out},"delivery_rate":${i.delivery_rate},"busy_time":${i.busy_time},"rwnd_limited":${i.rwnd_limited},"sndbuf_limited":${i.sndbuf_limited},"delivered":${i.delivered},"delivered_ce":${i.delivered_ce},"bytes_sent":${i.bytes_sent},"bytes_retrans":${i.bytes_retrans},"dsack_dups":${i.dsack_dups},"reord_seen":${i.reord_seen},"rcv_ooopack":${i.rcv_ooopack},"snd_wnd":${i.snd_wnd},"rcv_wnd":${i.rcv_wnd},"rehash":${i.rehash},"total_rto":${i.total_rto},"total_rto_recoveries":${i.total_rto_recoveries},"total_rto_time":${i.total_rto_time},"received_ce":${i.received_ce},"delivered_e1_bytes":${i.delivered_e1_bytes},"delivered_e0_bytes":${i.delivered_e0_bytes},"delivered_ce_bytes":${i.delivered_ce_bytes},"received_e1_bytes":${i.received_e1_bytes},"received_e0_bytes":${i.received_e0_bytes},"received_ce_bytes":${i.received_ce_bytes},"accecn_fail_mode":${i.accecn_fail_mode},"accecn_opt_seen":${i.accecn_opt_seen}` + tail + "}";
+  return head + tcpInfoJsonText(i) + tail + "}";
 }
 
 // --- text ----------------------------------------------------------------------------------

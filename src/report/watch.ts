@@ -1,21 +1,16 @@
 /**
  * @module report/watch
- * `tcpwin watch`: turn two samples of the same sockets into per-connection deltas and a verdict
- * (diagnose/live-verdict), and print them — a redrawn table on a TTY, JSON Lines otherwise.
- * Pure over the samples: the sampling loop lives in the CLI command. Connections are matched by
- * sock cookie, so a reused port is a new connection. A counter the kernel does not report (older
- * kernel) gives no delta: the key is omitted, never 0.
+ * `tcpwin watch` output: the per-connection deltas and verdicts (diagnose/live-deltas, over two
+ * samples kernel/sampler took) as rows — a redrawn table on a TTY, JSON Lines otherwise. Pure:
+ * renders what it is given. A counter the kernel does not report gives no key, never 0.
  */
 import type { LiveSocket } from "../kernel/sockets.js";
-import { formatEndpoint } from "../kernel/netlink.js";
-import { liveVerdict, type LiveVerdict } from "../diagnose/live-verdict.js";
-import { peerHereFacts, peersHere, stateName, type Paint } from "./sockets.js";
+import { formatEndpoint, stateName } from "../uapi/tcp-states.js";
+import { connectionDeltas, type Sample } from "../diagnose/live-deltas.js";
+import type { LiveVerdict } from "../diagnose/live-verdict.js";
+import type { Paint } from "./sockets.js";
 
-export interface Sample {
-  /** Monotonic time of the dump, µs. */
-  tUs: number;
-  sockets: Map<number, LiveSocket>;
-}
+export type { Sample };
 
 export interface WatchRow {
   ts: string;
@@ -46,38 +41,21 @@ export interface WatchRow {
   verdict: LiveVerdict | null;
 }
 
-export function sampleOf(sockets: readonly LiveSocket[], tUs: number): Sample {
-  const m = new Map<number, LiveSocket>();
-  for (const s of sockets) m.set(s.cookie, s);
-  return { tUs, sockets: m };
-}
-
-const delta = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : Math.max(0, b - a));
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Rows for the connections present in both samples (a new one gets its first row next time). */
-export function watchRows(prev: Sample, cur: Sample, now: Date, sizeBytes?: number): WatchRow[] {
-  const rows: WatchRow[] = [];
-  const intervalUs = cur.tUs - prev.tUs;
-  let peers: Map<number, LiveSocket> | undefined;
-  for (const [cookie, s] of cur.sockets) {
-    const p = prev.sockets.get(cookie);
-    const i = s.info;
-    const pi = p?.info;
-    if (!p || !i || !pi) continue;
-    const acked = delta(pi.bytes_acked, i.bytes_acked);
-    const received = delta(pi.bytes_received, i.bytes_received);
-    const busy = delta(pi.busy_time, i.busy_time);
-    const rwnd = delta(pi.rwnd_limited, i.rwnd_limited);
-    const sndbuf = delta(pi.sndbuf_limited, i.sndbuf_limited);
-    const retrans = delta(pi.total_retrans, i.total_retrans);
-    const peer = formatEndpoint(s.family, s.dst, s.dport);
+export function watchRows(prev: Sample<LiveSocket>, cur: Sample<LiveSocket>, now: Date, sizeBytes?: number): WatchRow[] {
+  const ts = now.toISOString();
+  return connectionDeltas(prev, cur, sizeBytes).map((d) => {
+    const s = d.socket;
+    const i = s.info!;
+    const intervalUs = d.intervalUs;
     const row: WatchRow = {
-      ts: now.toISOString(),
+      ts,
       interval_s: round3(intervalUs / 1e6),
       state: stateName(s.state),
       local: formatEndpoint(s.family, s.src, s.sport),
-      peer,
+      peer: formatEndpoint(s.family, s.dst, s.dport),
     } as WatchRow;
     if (s.pid !== undefined) row.pid = s.pid;
     if (s.comm !== undefined) row.comm = s.comm;
@@ -86,15 +64,15 @@ export function watchRows(prev: Sample, cur: Sample, now: Date, sizeBytes?: numb
       if (s.skmem.sndbuf !== undefined) row.tb = s.skmem.sndbuf;
     }
     const perS = (x: number | undefined) => (x === undefined || intervalUs <= 0 ? undefined : Math.round(x / (intervalUs / 1e6)));
-    set(row, "acked_per_s", perS(acked));
-    set(row, "received_per_s", perS(received));
-    set(row, "busy_us", busy);
-    if (busy !== undefined && intervalUs > 0) row.busy_share = round3(Math.min(1, busy / intervalUs));
-    set(row, "rwnd_limited_us", rwnd);
-    if (rwnd !== undefined && busy) row.rwnd_share = round3(Math.min(1, rwnd / busy));
-    set(row, "sndbuf_limited_us", sndbuf);
-    if (sndbuf !== undefined && busy) row.sndbuf_share = round3(Math.min(1, sndbuf / busy));
-    set(row, "retrans", retrans);
+    set(row, "acked_per_s", perS(d.acked));
+    set(row, "received_per_s", perS(d.received));
+    set(row, "busy_us", d.busyUs);
+    set(row, "busy_share", d.busyShare);
+    set(row, "rwnd_limited_us", d.rwndLimitedUs);
+    set(row, "rwnd_share", d.rwndShare);
+    set(row, "sndbuf_limited_us", d.sndbufLimitedUs);
+    set(row, "sndbuf_share", d.sndbufShare);
+    set(row, "retrans", d.retrans);
     set(row, "snd_wnd", i.snd_wnd);
     set(row, "rcv_wnd", i.rcv_wnd);
     row.snd_mss = i.snd_mss;
@@ -102,40 +80,9 @@ export function watchRows(prev: Sample, cur: Sample, now: Date, sizeBytes?: numb
     row.snd_cwnd = i.snd_cwnd;
     row.unacked = i.unacked;
     set(row, "notsent_bytes", i.notsent_bytes);
-    const v = liveVerdict(
-      {
-        intervalUs,
-        bytesAcked: acked,
-        bytesReceived: received,
-        busyUs: busy,
-        rwndLimitedUs: rwnd,
-        sndbufLimitedUs: sndbuf,
-        retransSegs: retrans,
-        dataSegsOut: delta(pi.data_segs_out, i.data_segs_out),
-        sndWnd: i.snd_wnd,
-        sndMss: i.snd_mss,
-        rcvWnd: i.rcv_wnd,
-        rcvMss: i.rcv_mss,
-        rb: s.skmem?.rcvbuf,
-        rttUs: i.rtt,
-        minRttUs: i.min_rtt,
-        cwnd: i.snd_cwnd,
-        unacked: i.unacked,
-        peer,
-        // Only a zero window names the peer's socket; the endpoint map is built the first time one does.
-        peerHere: i.snd_wnd === 0 ? peerHere((peers ??= peersHere([...cur.sockets.values()])), cookie) : undefined,
-      },
-      sizeBytes,
-    );
-    row.verdict = v ?? null;
-    rows.push(row);
-  }
-  return rows;
-}
-
-function peerHere(peers: Map<number, LiveSocket>, cookie: number) {
-  const p = peers.get(cookie);
-  return p === undefined ? undefined : peerHereFacts(p);
+    row.verdict = d.verdict;
+    return row;
+  });
 }
 
 function set<K extends keyof WatchRow>(row: WatchRow, k: K, v: WatchRow[K] | undefined): void {

@@ -12,7 +12,7 @@ import { ByteSink, SocketJsonWriter } from "../../src/report/sockets-json.js";
 import { socketJson, socketJsonText, socketFacts } from "../../src/report/sockets.js";
 import { concat, messages, withInfoLength } from "./helpers/forge.js";
 import { liveSocketFlags, type MachineLimits } from "../../src/diagnose/live-flags.js";
-import type { InodeOwners } from "../../src/kernel/proc-fd.js";
+import { ownerLookup, type InodeOwners } from "../../src/kernel/proc-fd.js";
 import type { LiveSocket } from "../../src/kernel/sockets.js";
 
 const FIX = new URL("../fixtures/netlink/", import.meta.url);
@@ -21,7 +21,7 @@ const machine: MachineLimits = { family: "6.10+", rmemMax: 4194304, tcpRmem: [40
 function streamed(b: Uint8Array, owners?: InodeOwners): string {
   const chunks: Buffer[] = [];
   const sink = new ByteSink((c) => chunks.push(Buffer.from(c)));
-  const w = new SocketJsonWriter(sink, machine, owners);
+  const w = new SocketJsonWriter(sink, machine, owners ? ownerLookup(owners) : undefined);
   w.begin();
   viewDiagBatch(b, b.length, new DumpState(), new DiagMsgViewImpl(), (v) => w.write(v));
   w.end();
@@ -76,7 +76,7 @@ test("streamed JSON with owners: pid/comm when known, owner_unknown when a proce
 test("--json with the worker thread = without it (same sockets, valid array), on ~3000 live sockets", { skip: skipUnless("linux", "python3"), timeout: NET_TEST_TIMEOUT_MS }, async () => {
   const { spawn } = await import("node:child_process");
   const { createInterface } = await import("node:readline");
-  const { writeSocketsJson } = await import("../../src/report/sockets-json-run.js");
+  const { writeSocketsJson } = await import("../../src/cli/commands/sockets-json-run.js");
   const { fileURLToPath } = await import("node:url");
   const holder = spawn("python3", [fileURLToPath(new URL("../../bench/sockets-holder.py", import.meta.url)), "1500", "127.0.0.1"], { stdio: ["pipe", "pipe", "inherit"] });
   try {

@@ -38,7 +38,7 @@ test("watch --json: the sender is receiver_window_limited by a one-MSS window, t
   child = spawn(python!, ["-c", SLOW, "20"], { stdio: ["ignore", "pipe", "inherit"] });
   const line = await new Promise<string>((res) => createInterface({ input: child!.stdout! }).once("line", res));
   const [port, clientPort] = line.split(" ").map(Number);
-  const r = runCli(["watch", "--port", String(port), "--interval", "300ms", "--duration", "1s", "--size", "2079208", "-p"]);
+  const r = runCli(["watch", "--port", String(port), "--interval", "300ms", "--duration", "2s", "--size", "2079208", "-p"]);
   child.kill();
   assert.equal(r.status, 0, r.stderr);
   const rows = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as WatchRow);

@@ -27,6 +27,7 @@ export const COMMANDS: readonly CommandMeta[] = [
   { name: "analyze", term: "analyze [options] <file>", summary: "analyse a pcap/pcapng capture: per-connection evidence and a verdict", module: "analyze", register: "registerAnalyze" },
   { name: "sockets", term: "sockets [options]", summary: "live TCP sockets: buffers, windows, time limited by the peer's window (sock_diag)", module: "sockets", register: "registerSockets" },
   { name: "watch", term: "watch [options]", summary: "sample live connections: rate, time limited by the peer's window or our buffer, verdict", module: "watch", register: "registerWatch" },
+  { name: "exporter", term: "exporter [options]", summary: "Prometheus endpoint: per process and port, time limited by the peer's window or our buffer", module: "exporter", register: "registerExporter" },
   { name: "trace", term: "trace [options] [command...]", summary: "who set that buffer: setsockopt/getsockopt of SO_RCVBUF, SO_SNDBUF, TCP_MAXSEG... (strace)", module: "trace", register: "registerTrace" },
   { name: "rocketmq", term: "rocketmq", summary: "RocketMQ: effective socket buffers of a name server or broker (config file, -D, version) and lint", module: "rocketmq", register: "registerRocketmq" },
   { name: "lab", term: "lab", summary: "reproduce window-limited transfers: bulk client/server, link emulator, model validation", module: "lab", register: "registerLab" },

@@ -11,7 +11,7 @@ import { UsageError } from "../../errors.js";
 import { listTcpSockets, canonicalAddr, type EndpointMatch, type OwnerStats, type SocketQuery } from "../../kernel/sockets.js";
 import { stateFromName, TCP_STATE_NAMES, type DiagDecodeError } from "../../kernel/netlink.js";
 import { renderSocketsText } from "../../report/sockets.js";
-import { writeSocketsJson } from "../../report/sockets-json-run.js";
+import { writeSocketsJson } from "./sockets-json-run.js";
 import type { MachineLimits } from "../../diagnose/live-flags.js";
 import { kernelFamily, parseKernelVersion, DEFAULT_RMEM_MAX, DEFAULT_TCP_RMEM } from "../../model/index.js";
 import { readMachineNet } from "../machine.js";
@@ -175,7 +175,7 @@ export async function runSockets(opts: SocketsOpts): Promise<void> {
   const list = listTcpSockets(q);
   if (opts.getsockopt) {
     // Imported only here: pidfd and sockopt bindings are not needed by any other path.
-    const { readSocketOptions, renderSockoptText } = await import("../../report/sockets-sockopt.js");
+    const [{ readSocketOptions }, { renderSockoptText }] = await Promise.all([import("../../kernel/socket-options.js"), import("../../report/sockets-sockopt.js")]);
     const rows = readSocketOptions(opts.pid!, list.sockets);
     if (opts.json) writeOut(JSON.stringify(rows, null, 2) + "\n");
     else writeOut(renderSockoptText(opts.pid!, rows, style()));

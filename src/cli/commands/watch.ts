@@ -6,8 +6,9 @@
  * table on a TTY, JSON Lines otherwise (or with --json). Stops after --duration or on Ctrl-C.
  */
 import { Command, Option } from "commander";
-import { listTcpSockets } from "../../kernel/sockets.js";
-import { sampleOf, watchRows, renderWatchTable, type Sample } from "../../report/watch.js";
+import { SocketSampler, sampleEvery } from "../../kernel/sampler.js";
+import { OwnerCache } from "../../kernel/owner-cache.js";
+import { watchRows, renderWatchTable } from "../../report/watch.js";
 import { durationArg, sizeArg } from "../options.js";
 import { style } from "../style.js";
 import { UsageError } from "../../errors.js";
@@ -67,16 +68,11 @@ export async function runWatch(opts: WatchOpts): Promise<void> {
   if (q.states === undefined) q.states = CONNECTED;
   const json = opts.json === true || process.stdout.isTTY !== true;
   const st = style();
-  const take = (): Sample => {
-    const t = process.hrtime.bigint();
-    return sampleOf(listTcpSockets(q).sockets, Number(t / 1000n));
-  };
-  let stop = false;
-  let wake: (() => void) | undefined;
-  const onSig = () => {
-    stop = true;
-    wake?.();
-  };
+  // -p: owners through the inode cache, so /proc is walked only when a socket it has not placed
+  // appears (a connection keeps its process), not at every interval.
+  const sampler = q.owners && q.pid === undefined ? new SocketSampler({ ...q, owners: false }, undefined, new OwnerCache(q.procRoot ?? "/proc", 0)) : new SocketSampler(q);
+  const ac = new AbortController();
+  const onSig = () => ac.abort();
   process.once("SIGINT", onSig);
   process.once("SIGTERM", onSig);
   // `tcpwin watch | head`: a closed pipe ends the watch quietly.
@@ -86,26 +82,15 @@ export async function runWatch(opts: WatchOpts): Promise<void> {
   const t0 = Date.now();
   const endAt = opts.duration !== undefined ? t0 + opts.duration * 1000 : Infinity;
   try {
-    let prev = take();
-    while (!stop) {
-      const left = endAt - Date.now();
-      if (left <= 0) break;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, Math.min(opts.interval * 1000, left));
-      });
-      wake = undefined;
-      if (stop) break;
-      const cur = take();
+    await sampleEvery(sampler, { intervalS: opts.interval, durationS: opts.duration, signal: ac.signal }, (prev, cur) => {
       const rows = watchRows(prev, cur, new Date(), opts.size);
-      prev = cur;
       if (json) {
         if (rows.length) process.stdout.write(rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
       } else {
         const header = st.bold(`tcpwin watch — every ${opts.interval}s, ${new Date().toISOString()}${opts.duration ? `, ${Math.max(0, Math.round((endAt - Date.now()) / 1000))}s left` : ", Ctrl-C to stop"}`);
         process.stdout.write("\x1b[H\x1b[2J" + renderWatchTable(rows, header, st, opts.all === true));
       }
-    }
+    });
   } finally {
     process.removeListener("SIGINT", onSig);
     process.removeListener("SIGTERM", onSig);
