@@ -52,10 +52,11 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 
 /** The command line of a tcpwin process analysing `file` to JSON. */
 function tcpwinCommand(file: string): { cmd: string; args: string[]; env?: NodeJS.ProcessEnv; label: string } {
+  // As the installed command runs: bin/tcpwin.js executed (its sh launcher starts node).
   const bin = `${root}bin/tcpwin.js`;
-  const help = spawnSync(process.execPath, [bin, "analyze", "--help"], { encoding: "utf8" });
+  const help = spawnSync(bin, ["analyze", "--help"], { encoding: "utf8" });
   if (help.status === 0 && /analy[sz]e/i.test(help.stdout) && /--json/.test(help.stdout))
-    return { cmd: process.execPath, args: [bin, "analyze", "--json", file], label: "tcpwin analyze --json" };
+    return { cmd: bin, args: ["analyze", "--json", file], label: "tcpwin analyze --json" };
   const dist = `${root}dist/tcp/index.js`;
   if (existsSync(dist)) {
     const code = `import { analyzeCapture } from ${JSON.stringify(dist)}; const r = analyzeCapture(process.argv[1]); process.stdout.write(JSON.stringify({ connections: r.connections }) + "\\n");`;
@@ -159,18 +160,21 @@ export async function run(): Promise<void> {
 /**
  * What every Node process pays before any of tcpwin's code runs, timed here (median of 9). Some
  * environments set NODE_EXTRA_CA_CERTS (a proxy's CA bundle): Node then parses every certificate in
- * it at start, before any script — tcpwin makes no TLS connection, but pays it all the same.
+ * it at start, before any script. tcpwin makes no TLS connection: bin/tcpwin.js run as a command
+ * starts node without it (and gives it back to its children), `node bin/tcpwin.js` cannot.
  */
 function nodeStartup(): void {
-  const start = (env: NodeJS.ProcessEnv) => median(Array.from({ length: 9 }, () => timed(process.execPath, ["-e", "0"], env))).ms;
-  const withEnv = start(process.env);
+  const start = (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) => median(Array.from({ length: 9 }, () => timed(cmd, args, env))).ms;
+  const withEnv = start(process.execPath, ["-e", "0"]);
   const extra = process.env.NODE_EXTRA_CA_CERTS;
   let line = `  node start-up (node -e 0): ${fmt(withEnv)} ms`;
   if (extra) {
     const { NODE_EXTRA_CA_CERTS: _, ...without } = process.env;
-    line += `, of which ${fmt(withEnv - start(without))} ms is NODE_EXTRA_CA_CERTS=${extra} (set in this environment; parsed at every node start)`;
+    line += `, of which ${fmt(withEnv - start(process.execPath, ["-e", "0"], without))} ms is NODE_EXTRA_CA_CERTS=${extra} (set in this environment; parsed at every node start)`;
   }
   console.log(line);
+  const bin = `${root}bin/tcpwin.js`;
+  console.log(`  tcpwin --version: ${fmt(start(bin, ["--version"]))} ms as the command (bin/tcpwin.js); ${fmt(start(process.execPath, [bin, "--version"]))} ms as node bin/tcpwin.js`);
 }
 
 /**

@@ -5,8 +5,8 @@
  * several times with stdout to /dev/null, best and median reported:
  *   tcpwin sockets --json        vs  ss -tinmH
  *   tcpwin sockets --pid P       vs  ss -tinmp (the only way ss finds one process's sockets)
- * tcpwin runs as a real process, as installed: `node bin/tcpwin.js sockets ...` (the build's
- * dist/bundle/sockets.js); without a build, the CLI bundled here once by esbuild. Node's start-up
+ * tcpwin runs as a real process, as installed: `bin/tcpwin.js sockets ...` run as the command (its
+ * sh launcher, then the build's dist/bundle/sockets.cjs with its code cache); without a build, the CLI bundled here once by esbuild. Node's start-up
  * is counted like ss's. Targets: ratio ≤ 2 at 10 k, ≤ 1 at 100 k; pid lookup < ½ of ss -p.
  * Everything it opens is closed at the end (and on SIGINT).
  */
@@ -64,9 +64,9 @@ async function holdPairs(pairs: number): Promise<void> {
 
 /** The built CLI (`npm run build`); else the CLI bundled here, so it starts like an installed one (no tsx transpiling at every start). */
 function bundleCli(): string[] {
-  if (existsSync(`${ROOT}dist/bundle/sockets.js`)) {
-    process.stdout.write("tcpwin: node bin/tcpwin.js (the build's dist/bundle/sockets.js)\n");
-    return [process.execPath, `${ROOT}bin/tcpwin.js`];
+  if (existsSync(`${ROOT}dist/bundle/sockets.cjs`)) {
+    process.stdout.write("tcpwin: bin/tcpwin.js as the installed command runs it (the build's dist/bundle/sockets.cjs)\n");
+    return [`${ROOT}bin/tcpwin.js`];
   }
   process.stdout.write("tcpwin: not built (npm run build): timing the CLI bundled here from src/\n");
   mkdirSync(CACHE, { recursive: true });

@@ -261,9 +261,18 @@ function decodeTcp(pkt: PacketRef, out: TcpPacket, t: number, l4End: number, end
   return DecodeResult.ok;
 }
 
+/** NOP, NOP, timestamps (kind 8, length 10): the whole option area of almost every segment Linux sends. */
+const NOP_NOP_TS = 0x0101080a;
+
 function parseOptions(b: Uint8Array, dv: DataView, out: TcpPacket, q: number, hdrEnd: number, end: number): void {
   // Options cut by the snaplen are parsed as far as captured, and that is not "malformed".
   const qe = hdrEnd < end ? hdrEnd : end;
+  // The common layout in one comparison instead of three turns of the loop (same result).
+  if (q + 12 === hdrEnd && hdrEnd <= end && dv.getUint32(q) === NOP_NOP_TS) {
+    out.optTsVal = dv.getUint32(q + 4);
+    out.optTsEcr = dv.getUint32(q + 8);
+    return;
+  }
   const cut = qe < hdrEnd;
   while (q < qe) {
     const kind = b[q]!;

@@ -6,7 +6,7 @@
  *
  * Only the module of the command argv names is imported (cli/commands lists the others from
  * metadata). bin/tcpwin.js runs that command's bundle instead when the build made one
- * (dist/bundle/<command>.js, scripts/build.mjs): same program, one file to load.
+ * (dist/bundle/<command>.cjs with its V8 code cache, scripts/bundle.mjs): same program, one file to load.
  */
 import { COMMANDS, commandOf } from "./commands/index.js";
 import { runProgram, type Register } from "./program.js";

@@ -6,7 +6,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import type { Command } from "commander";
@@ -110,7 +111,7 @@ test("commandOf: the first word that is not an option, or the one after help", (
   for (const none of [argv(), argv("--help"), argv("help"), argv("-V"), argv("anlyze"), argv("help", "nope")]) assert.equal(commandOf(none), undefined, none.join(" "));
 });
 
-// The installed entry: bin/tcpwin.js runs dist/bundle/<command>.js (npm run build). Skipped when the
+// The installed entry: bin/tcpwin.js runs dist/bundle/<command>.cjs (npm run build). Skipped when the
 // build is missing or older than src/, since it would test stale code.
 const BIN = join(ROOT, "bin/tcpwin.js");
 const BUNDLES = join(ROOT, "dist/bundle");
@@ -123,9 +124,9 @@ function newestSource(dir: string): number {
   }
   return t;
 }
-const bundleSkip = !existsSync(join(BUNDLES, "no-command.js"))
+const bundleSkip = !existsSync(join(BUNDLES, "no-command.cjs"))
   ? "dist/bundle/ not built (npm run build)"
-  : statSync(join(BUNDLES, "no-command.js")).mtimeMs < newestSource(join(ROOT, "src"))
+  : statSync(join(BUNDLES, "no-command.cjs")).mtimeMs < newestSource(join(ROOT, "src"))
     ? "dist/bundle/ is older than src/ (npm run build)"
     : false;
 
@@ -135,7 +136,10 @@ function runBin(args: string[]) {
 }
 
 test("bin/tcpwin.js (built bundles) answers as the source does", { skip: bundleSkip }, () => {
-  for (const c of COMMANDS) assert.ok(existsSync(join(BUNDLES, `${c.name}.js`)), `dist/bundle/${c.name}.js`);
+  for (const c of COMMANDS) {
+    assert.ok(existsSync(join(BUNDLES, `${c.name}.cjs`)), `dist/bundle/${c.name}.cjs`);
+    assert.ok(existsSync(join(BUNDLES, `${c.name}.cjs.cache`)), `dist/bundle/${c.name}.cjs.cache (V8 code cache)`);
+  }
   const cases = [
     ["model", "--size", "2079208", "--rtt", "1.66ms", "--mss", "574", "--rcvbuf", "1024", "--kernel", "6.18", "--json"],
     ["analyze", "assets/rcvbuf-1024.pcap", "--json", "--deadline", "4ms"],
@@ -155,4 +159,39 @@ test("bin/tcpwin.js (built bundles) answers as the source does", { skip: bundleS
   const s = runBin(["sockets", "--json", "--state", "listen"]);
   assert.equal(s.status, 0, s.stderr);
   assert.ok(Array.isArray(JSON.parse(s.stdout)));
+});
+
+// bin/tcpwin.js run as the command (its #!/bin/sh line): node starts without NODE_EXTRA_CA_CERTS,
+// and every process tcpwin starts gets it back (here trace's command, under strace).
+const straceSkip = spawnSync("sh", ["-c", "command -v strace"]).status === 0 ? false : "needs strace (trace runs the command under it)";
+test("bin/tcpwin.js as a command: same answers, and the user's NODE_EXTRA_CA_CERTS reaches its children", { skip: bundleSkip || straceSkip }, () => {
+  const env = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, NODE_EXTRA_CA_CERTS: "/nonexistent/ca.pem" };
+  const direct = spawnSync(BIN, ["model", "--size", "2MB", "--rtt", "1ms", "--mss", "1448", "--rcvbuf", "4096", "--json"], { cwd: ROOT, encoding: "utf8", timeout: 60_000, env });
+  const viaNode = runBin(["model", "--size", "2MB", "--rtt", "1ms", "--mss", "1448", "--rcvbuf", "4096", "--json"]);
+  assert.equal(direct.status, 0, direct.stderr);
+  // With the variable in node's own environment, a missing file would be warned about at start-up.
+  assert.equal(direct.stderr, "");
+  assert.equal(direct.stdout, viaNode.stdout);
+  const t = spawnSync(BIN, ["trace", "--", "sh", "-c", 'echo "ca=$NODE_EXTRA_CA_CERTS saved=${TCPWIN_NODE_EXTRA_CA_CERTS-unset}"'], { cwd: ROOT, encoding: "utf8", timeout: 60_000, env });
+  assert.match(t.stdout + t.stderr, /ca=\/nonexistent\/ca\.pem saved=unset/);
+});
+
+// A code cache V8 rejects (another node, other flags, or damaged) or none at all: the bundle compiles without it.
+test("bin/tcpwin.js: a bundle whose code cache is damaged or missing runs the same", { skip: bundleSkip }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), "tcpwin-bin-"));
+  try {
+    mkdirSync(join(tmp, "bin"));
+    mkdirSync(join(tmp, "dist/bundle"), { recursive: true });
+    for (const f of ["bin/tcpwin.js", "bin/package.json", "package.json", "dist/bundle/model.cjs"]) copyFileSync(join(ROOT, f), join(tmp, f));
+    const args = ["model", "--size", "2079208", "--rtt", "1.66ms", "--mss", "574", "--rcvbuf", "1024", "--json"];
+    const want = runBin(args);
+    const run = () => spawnSync(process.execPath, [join(tmp, "bin/tcpwin.js"), ...args], { encoding: "utf8", timeout: 60_000 });
+    const none = run();
+    assert.deepEqual([none.status, none.stdout, none.stderr], [want.status, want.stdout, want.stderr]);
+    writeFileSync(join(tmp, "dist/bundle/model.cjs.cache"), Buffer.alloc(4096, 0x5a));
+    const bad = run();
+    assert.deepEqual([bad.status, bad.stdout, bad.stderr], [want.status, want.stdout, want.stderr]);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
