@@ -1,7 +1,8 @@
 /**
  * `tcpwin exporter` scraped by a real Prometheus (Debian's prometheus package), on loopback, in a
  * temp dir, every child killed at the end. A python3 child listens with SO_RCVBUF=1024 and MSS
- * 574 (a one-MSS window: every sender to it is receiver-window-limited) and, on command, sends to
+ * 574, reads slowly (so every sender to it is receiver-window-limited, by the kernel's own
+ * tcpi_rwnd_limited, whatever the machine's load) and, on command, sends to
  * itself: one 3 s transfer that several scrapes see open, then short ~60 ms transfers that open,
  * get window-limited and close between two scrapes. Prometheus' query API must show the counters
  * only growing and the short closed connections counted (the exporter learns of them from the
@@ -35,7 +36,11 @@ l.bind(("127.0.0.1", 0)); l.listen(64)
 port = l.getsockname()[1]
 print(port, flush=True)
 def drain(a):
-    while a.recv(65536): pass
+    # A slow reader: on an idle machine a loopback reader that keeps up leaves the sender
+    # rwnd-limited only ~6 % of its busy time (tcpi_rwnd_limited 4 of 68 ms), under the 10 % a
+    # close needs to count as rwnd; reading one segment per 2 ms, the kernel counts ~60 % (144–156
+    # of 248 ms per short connection, from the destroy notifications, idle machine).
+    while a.recv(574): time.sleep(0.002)
     a.close()
 def serve():
     while True:
@@ -170,9 +175,11 @@ test("a real Prometheus scrapes tcpwin exporter: counters only grow, a closed wi
     const resets = await promQuery(base, `resets(${name}[2m])`);
     for (const x of resets) assert.equal(Number(x.value[1]), 0, `${name} reset: ${JSON.stringify(x.metric)}`);
   }
-  // The window-limited time is real: most of the senders' busy time.
+  // The window-limited time is real: a material share of the senders' busy time (the kernel's
+  // tcpi_rwnd_limited for this slow reader is 0.48–0.6 of tcpi_busy_time; 0.25 is the verdict policy's
+  // material_share).
   const ratio = await promQuery(base, `sum(tcpwin_rwnd_limited_seconds_total{${sel}}) / sum(tcpwin_busy_seconds_total{${sel}})`);
-  assert.ok(Number(ratio[0]!.value[1]) > 0.5, `rwnd share ${ratio[0]?.value[1]}`);
+  assert.ok(Number(ratio[0]!.value[1]) > 0.25, `rwnd share ${ratio[0]?.value[1]}`);
   const sub = await promQuery(base, "tcpwin_destroy_notifications_subscribed");
   assert.equal(sub[0]!.value[1], "1");
   const notes = await promQuery(base, "tcpwin_destroy_notifications_total");
