@@ -37,3 +37,27 @@ test("idle time after the last data is not charged; unknown scale is evaluated p
   assert.equal(l.shares(8).limits!.cwnd, 1);
   assert.equal(l.shares(8).limits!.busy_s, 0.01);
 });
+
+test("a scale that becomes unknown starts every candidate from what the known one accumulated", () => {
+  const l = new LimitTracker();
+  l.advance(0);
+  l.classify(1000, 1500, 0, 1000, false); // known scale: rwnd (1500 − 1000 < mss), window ≤ 2 MSS
+  l.advance(10 * MS);
+  l.classify(0, 30000, 0, 1000, false); // nothing outstanding, window open: idle
+  l.advance(12 * MS);
+  l.onNewData(); // the 2 ms idle gap is the application's
+  l.classify(5000, 40, -1, 1000, true); // unknown now: rwnd for shifts ≤ 7, app (short segment) above
+  l.advance(16 * MS);
+  for (const [shift, rwnd, app] of [
+    [0, 14, 2],
+    [7, 14, 2],
+    [8, 10, 6],
+    [14, 10, 6],
+  ] as const) {
+    const { limits, smallShare } = l.shares(shift);
+    assert.equal(limits!.busy_s, 0.016, `shift ${shift}`);
+    assert.equal(limits!.rwnd, rwnd / 16, `shift ${shift}`);
+    assert.equal(limits!.app, app / 16, `shift ${shift}`);
+    assert.equal(smallShare, (shift <= 5 ? 14 : 10) / 16, `shift ${shift}`); // 40 << shift ≤ 2 MSS up to shift 5
+  }
+});

@@ -12,8 +12,10 @@
  *
  * When the receiver's window scale is unknown, the same bookkeeping runs for every candidate
  * shift 0..14 at once (the inference picks one at the end), so nothing needs a second pass.
- * Memory: nothing until the sender first sends data; then small plain arrays (1 candidate when the
- * scale is known, 15 when not): captures can hold hundreds of thousands of connections.
+ * Memory: nothing until the sender first sends data; then, when the scale is known, the one
+ * candidate lives in scalar fields (no arrays: the common case, and the per-packet fast path), and
+ * small plain arrays only for the 15 candidates of an unknown scale: captures can hold hundreds of
+ * thousands of connections.
  */
 import type { LimitShares } from "./evidence.js";
 
@@ -30,9 +32,17 @@ const IDLE_BUCKETS = 24;
 
 export class LimitTracker {
   private lastNs = NaN;
-  /** Candidates in use: 1 when the scale is known (index 0), 15 otherwise; 0 before any data. */
+  /** Candidates in use: 1 when the scale is known (the scalar fields below), 15 otherwise (the arrays); 0 before any data. */
   private n = 0;
-  // Plain arrays, not typed ones: see the module note on memory.
+  /** The one candidate (n = 1): category, window ≤ 2 MSS, and its five sums as in `acc`. */
+  private cat0 = NONE;
+  private small0 = false;
+  private rwnd0 = 0.5;
+  private cwnd0 = 0.5;
+  private app0 = 0.5;
+  private small0Ns = 0.5;
+  private pendingSmall0Ns = 0.5;
+  // Plain arrays, not typed ones: see the module note on memory. Used only when n = 15.
   private acc: number[] | null = null;
   /** Per candidate: category, and whether the window was ≤ 2 MSS. */
   private cat: number[] | null = null;
@@ -52,11 +62,31 @@ export class LimitTracker {
   peerWaitNs = 0;
   private peerSpoke = false;
 
+  constructor() {
+    // 0.5 first: double fields from the start, so adding ns never changes the class (see settleShapes).
+    this.rwnd0 = this.cwnd0 = this.app0 = this.small0Ns = this.pendingSmall0Ns = 0;
+  }
+
   /** Charge the time since the previous event to the categories decided then. */
   advance(nowNs: number): void {
     const dt = nowNs - this.lastNs;
     this.lastNs = nowNs;
     if (!(dt > 0) || this.n === 0) return;
+    if (this.n === 1) {
+      if (this.zero) this.zeroWindowNs += dt;
+      const k = this.cat0;
+      if (k === NONE) return;
+      if (k === IDLE) {
+        this.pendingIdleNs += dt;
+        if (this.small0) this.pendingSmall0Ns += dt;
+        return;
+      }
+      if (k === RWND) this.rwnd0 += dt;
+      else if (k === CWND) this.cwnd0 += dt;
+      else this.app0 += dt;
+      if (this.small0) this.small0Ns += dt;
+      return;
+    }
     const acc = this.acc!;
     const cat = this.cat!;
     const small = this.small!;
@@ -77,7 +107,7 @@ export class LimitTracker {
 
   /** The sender sent new data: the idle time before it was the application's. */
   onNewData(): void {
-    if (this.pendingIdleNs > 0 && this.acc !== null) {
+    if (this.pendingIdleNs > 0 && this.n > 0) {
       const g = this.pendingIdleNs;
       if (this.peerSpoke) this.peerWaitNs += g;
       else {
@@ -85,12 +115,18 @@ export class LimitTracker {
         const b = g < 32_000 ? 0 : Math.min(IDLE_BUCKETS - 1, Math.floor(Math.log2(g / 16_000)));
         this.idleGapNs[b]! += g;
       }
-      const acc = this.acc;
-      for (let c = 0; c < this.n; c++) {
+      if (this.n === 1) {
+        this.app0 += this.pendingIdleNs;
+        this.small0Ns += this.pendingSmall0Ns;
+        this.pendingSmall0Ns = 0;
+      } else {
+        const acc = this.acc!;
+        for (let c = 0; c < this.n; c++) {
         const o = c * W;
-        acc[o + 2]! += this.pendingIdleNs;
-        acc[o + 3]! += acc[o + 4]!;
-        acc[o + 4] = 0;
+          acc[o + 2]! += this.pendingIdleNs;
+          acc[o + 3]! += acc[o + 4]!;
+          acc[o + 4] = 0;
+        }
       }
     }
     this.pendingIdleNs = 0;
@@ -99,18 +135,29 @@ export class LimitTracker {
 
   /** The peer sent new data: if this side is idle, its gap is a wait for the peer's reply. */
   onPeerData(): void {
-    if (this.n > 0 && this.cat![0] === IDLE) this.peerSpoke = true;
+    if (this.n > 0 && (this.n === 1 ? this.cat0 : this.cat![0]) === IDLE) this.peerSpoke = true;
   }
 
   private ensure(n: number): void {
     if (this.n >= n) return;
+    if (n === 1) {
+      this.n = 1; // the scalar fields, zero from the constructor
+      return;
+    }
     const acc: number[] = new Array<number>(n * W).fill(0.5);
     acc.fill(0); // 0.5 first: a double array from the start, so adding ns never changes its kind
     const cat: number[] = new Array<number>(n).fill(0);
     const small: number[] = new Array<number>(n).fill(0);
-    if (this.acc !== null) {
+    if (this.n === 1) {
       // Known → unknown (rare): every candidate starts from what candidate 0 accumulated.
-      for (let c = 0; c < n; c++) for (let k = 0; k < W; k++) acc[c * W + k] = this.acc[k]!;
+      for (let c = 0; c < n; c++) {
+        const o = c * W;
+        acc[o] = this.rwnd0;
+        acc[o + 1] = this.cwnd0;
+        acc[o + 2] = this.app0;
+        acc[o + 3] = this.small0Ns;
+        acc[o + 4] = this.pendingSmall0Ns;
+      }
     }
     this.acc = acc;
     this.cat = cat;
@@ -128,10 +175,25 @@ export class LimitTracker {
    */
   classify(outstanding: number, raw: number, shift: number, mss: number, shortSeg: boolean): void {
     this.ensure(shift >= 0 ? 1 : N);
+    this.zero = raw === 0;
+    if (this.n === 1) {
+      // Known scale (shift ≥ 0, or ensure would have made 15): the loop below for c = 0.
+      if (raw < 0) {
+        this.cat0 = outstanding > 0 ? (shortSeg ? APP : CWND) : IDLE;
+        this.small0 = false;
+        return;
+      }
+      const adv = raw << shift;
+      this.small0 = adv <= 2 * mss;
+      if (outstanding > 0) {
+        if (adv === 0 || adv - outstanding < mss) this.cat0 = RWND;
+        else this.cat0 = shortSeg ? APP : CWND;
+      } else this.cat0 = adv === 0 ? RWND : IDLE;
+      return;
+    }
     const cat = this.cat!;
     const small = this.small!;
     const n = shift >= 0 ? 1 : N;
-    this.zero = raw === 0;
     for (let c = 0; c < n; c++) {
       if (raw < 0) {
         cat[c] = outstanding > 0 ? (shortSeg ? APP : CWND) : IDLE;
@@ -151,10 +213,14 @@ export class LimitTracker {
 
   /** Shares for a candidate shift (ignored when the scale was known). */
   shares(shift: number): { limits: LimitShares | null; smallShare: number } {
-    if (this.acc === null) return { limits: null, smallShare: 0 };
-    const c = this.n === 1 ? 0 : Math.max(0, Math.min(N - 1, shift));
-    const o = c * W;
-    const a = this.acc;
+    if (this.n === 0) return { limits: null, smallShare: 0 };
+    let a: number[];
+    let o = 0;
+    if (this.n === 1) a = [this.rwnd0, this.cwnd0, this.app0, this.small0Ns];
+    else {
+      a = this.acc!;
+      o = Math.max(0, Math.min(N - 1, shift)) * W;
+    }
     const busy = a[o]! + a[o + 1]! + a[o + 2]!;
     if (!(busy > 0)) return { limits: null, smallShare: 0 };
     return {
