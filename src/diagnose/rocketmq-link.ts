@@ -246,7 +246,7 @@ export function linkRocketmq(x: LinkInput): ExchangeLink {
   const key = receiverIsServer ? "serverSocketRcvBufSize" : "clientSocketRcvBufSize";
   const need = requiredForDeadline({ sizeBytes: size, rttSec, segment: m.segment, deadlineSec: e.timeout_ms / 1000 / 2, kernel: { mss: m.segment, family: x.kernelFamily } });
   const value = need.feasible && need.requiredRcvbuf !== undefined ? need.requiredRcvbuf : null;
-  const where = receiverIsServer ? `${role}'s config file (the -c properties file)` : "the client's config";
+  const where = receiverIsServer ? `${role}'s config file (its -c properties file)` : "the client's config";
   const sys = "-Dcom.rocketmq.remoting.socket.rcvbuf.size";
   out.setting = {
     key,
@@ -254,8 +254,8 @@ export function linkRocketmq(x: LinkInput): ExchangeLink {
     value,
     text:
       `Fix ${role}: set ${key}=${value ?? "a larger value"} in ${where}` +
-      (value !== null ? ` (the model: ${durationText(need.predictedMsAtRequired ?? NaN)}, half the timeout, on Linux ${x.kernelFamily} rules)` : "") +
-      `, or remove the key (RocketMQ ≥ 4.9.3 then leaves the buffer to the kernel's autotuning). ` +
+      (value !== null ? `: the model then gives ${durationText(need.predictedMsAtRequired ?? NaN)}, within half the ${timeoutText} timeout (Linux ${x.kernelFamily} rules)` : "") +
+      `; or remove the key (RocketMQ ≥ 4.9.3 then leaves the buffer to the kernel's autotuning). ` +
       `The file's value wins over ${sys}: raising only the -D property changes nothing.`,
   };
   out.text.push(out.setting.text);

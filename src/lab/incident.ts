@@ -260,7 +260,8 @@ function whyLonger(run: IncidentRun, o: { rttMs: number; timeoutMs: number; appl
         `so the 2304-byte buffer is advertised in ${1 << run.window_scale}-byte steps — ${w} B or nothing, with zero windows and retransmissions when a segment does not fit.`,
     );
   }
-  if (family === "6.10+") {
+  // Only a buffer in place before the SYN gives the one-MSS steady window (the accepted-socket case is said above).
+  if (family === "6.10+" && o.apply === "listener") {
     out.push(
       `This kernel (${release()}) follows Linux ≥ 6.10's receive window rules: a locked 2304-byte buffer's steady window is one MSS, not the two an older kernel gave ` +
         `(the receiver's scaling_ratio starts at 50 % and each ACK is computed while a segment is still queued): half the window, twice the round trips.`,
