@@ -33,7 +33,7 @@ function run(mode: "release" | "refuse" | "none" | "claim"): string[] {
     }
     for (let k = 0; k < 5; k++) pass(200000);
     console.log("BEGIN"); pass(1000000); console.log("END", an.finish().length);`;
-  const res = spawnSync(process.execPath, ["--trace-gc", "--import", "tsx", "--input-type=module", "-e", script], {
+  const res = spawnSync(process.execPath, ["--trace-gc", "--single-threaded", "--import", "tsx", "--input-type=module", "-e", script], {
     cwd: new URL("../..", import.meta.url).pathname,
     encoding: "utf8",
     timeout: 60_000,
